@@ -1,0 +1,43 @@
+"""cnn_core: the deep learning course's fully connected networks, with trusted gradients.
+
+One module per chapter of the course, with the course's function names, signatures,
+shapes (``X`` is ``(n_x, m)``: one column per example) and random-draw order:
+
+* :mod:`cnn_core.activations` - sigmoid, softmax, relu, tanh and their derivatives;
+* :mod:`cnn_core.preprocessing` - row normalisation, flattening and scaling images;
+* :mod:`cnn_core.logistic` - logistic regression with a neural network mindset;
+* :mod:`cnn_core.shallow` - the one-hidden-layer tanh network;
+* :mod:`cnn_core.deep` - the L-layer ReLU/sigmoid network;
+* :mod:`cnn_core.datasets` - the planar, extra and cat vs non-cat data;
+* :mod:`cnn_core.plotting` - the course's figures.
+
+The hot paths run on compiled Cython kernels (backend "cython") or on NumPy
+(backend "numpy"); see :func:`get_backend`, :func:`set_backend`, :func:`use_backend`
+and the ``CNN_CORE_BACKEND`` environment variable.
+"""
+from cnn_core._backend import (
+    BACKENDS,
+    HAVE_EXTENSION,
+    get_backend,
+    set_backend,
+    use_backend,
+)
+from cnn_core import activations, datasets, deep, logistic, plotting, preprocessing, shallow
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BACKENDS",
+    "HAVE_EXTENSION",
+    "get_backend",
+    "set_backend",
+    "use_backend",
+    "activations",
+    "datasets",
+    "deep",
+    "logistic",
+    "plotting",
+    "preprocessing",
+    "shallow",
+    "__version__",
+]

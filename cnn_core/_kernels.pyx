@@ -1,0 +1,316 @@
+"""Compiled forward/backward kernels of cnn_core.
+
+The layout follows the course's convention: every matrix is ``(units, m)``, one column
+per example, stored row-major (C order) unless stated otherwise.
+
+The file has three layers:
+
+1. ``cdef inline ... noexcept nogil`` functions for one element (the activations);
+2. loops over typed memoryviews and BLAS calls, run without the GIL;
+3. ``def`` functions that check shapes, layouts and activation codes while they still
+   hold the GIL, then release it for layer 2.
+
+Inputs may be C- or Fortran-contiguous (the course's ``X = X_orig.reshape(m, -1).T`` is
+Fortran-ordered, and copying a 12288 x 209 matrix every iteration would cost more than
+the product); outputs must be C-contiguous, writeable and must not alias the inputs.
+Both float64 and float32 are compiled (the fused type ``floating``); every array of one
+call must share the dtype. Python-level validation (finiteness, dtype promotion,
+allocation) lives in :mod:`cnn_core._ops`.
+"""
+from libc.float cimport DBL_EPSILON, DBL_MIN, FLT_EPSILON, FLT_MIN
+from libc.math cimport exp, log, log1p, tanh
+from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
+
+ctypedef fused floating:
+    float
+    double
+
+# Activation codes. cnn_core._ops maps names to these through ACTIVATION_CODES.
+cdef enum:
+    IDENTITY = 0
+    RELU = 1
+    SIGMOID = 2
+    TANH = 3
+
+ACTIVATION_CODES = {"identity": IDENTITY, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH}
+
+
+# ---------------------------------------------------------------------------------------
+# Layer 1: one element. Arithmetic is done in double for both dtypes; the result is
+# rounded to the array's dtype once, when it is stored.
+# ---------------------------------------------------------------------------------------
+
+cdef inline double _sigmoid(double z) noexcept nogil:
+    # Two branches so that exp never sees a large positive argument: both are
+    # the textbook 1 / (1 + e^-z), rearranged for z < 0.
+    cdef double e
+    if z >= 0:
+        return 1.0 / (1.0 + exp(-z))
+    e = exp(z)
+    return e / (1.0 + e)
+
+
+cdef inline double _activate(int activation, double z) noexcept nogil:
+    if activation == RELU:
+        return z if z > 0 else 0.0
+    if activation == SIGMOID:
+        return _sigmoid(z)
+    if activation == TANH:
+        return tanh(z)
+    return z
+
+
+cdef inline double _activation_slope(int activation, double z) noexcept nogil:
+    """g'(z), the local derivative used by the backward pass."""
+    cdef double s
+    if activation == RELU:
+        # The course's convention: dZ = 0 where Z <= 0 (the derivative at 0 is taken as 0).
+        return 1.0 if z > 0 else 0.0
+    if activation == SIGMOID:
+        s = _sigmoid(z)
+        return s * (1.0 - s)
+    if activation == TANH:
+        s = tanh(z)
+        return 1.0 - s * s
+    return 1.0
+
+
+# ---------------------------------------------------------------------------------------
+# Layer 2: loops and BLAS, without the GIL.
+# ---------------------------------------------------------------------------------------
+
+cdef void _gemm(char transa, char transb, int m, int n, int k, floating alpha,
+                const floating* a, int lda, const floating* b, int ldb,
+                floating beta, floating* c, int ldc) noexcept nogil:
+    # scipy's Fortran BLAS takes non-const pointers; it does not write to a or b.
+    if floating is double:
+        dgemm(&transa, &transb, &m, &n, &k, &alpha, <double*> a, &lda,
+              <double*> b, &ldb, &beta, c, &ldc)
+    else:
+        sgemm(&transa, &transb, &m, &n, &k, &alpha, <float*> a, &lda,
+              <float*> b, &ldb, &beta, c, &ldc)
+
+
+cdef void _gemv(char trans, int m, int n, floating alpha, const floating* a, int lda,
+                const floating* x, floating beta, floating* y) noexcept nogil:
+    cdef int inc = 1
+    if floating is double:
+        dgemv(&trans, &m, &n, &alpha, <double*> a, &lda, <double*> x, &inc, &beta, y, &inc)
+    else:
+        sgemv(&trans, &m, &n, &alpha, <float*> a, &lda, <float*> x, &inc, &beta, y, &inc)
+
+
+cdef inline int _max1(Py_ssize_t v) noexcept nogil:
+    return <int> v if v > 1 else 1
+
+
+cdef void _rowmajor_gemm(bint trans_x, bint x_fortran, const floating* x,
+                         Py_ssize_t x_rows, Py_ssize_t x_cols,
+                         bint trans_y, bint y_fortran, const floating* y,
+                         Py_ssize_t y_rows, Py_ssize_t y_cols,
+                         floating alpha, floating beta,
+                         floating* c, Py_ssize_t c_rows, Py_ssize_t c_cols) noexcept nogil:
+    """C = alpha * op(X) . op(Y) + beta * C for a C-ordered (c_rows, c_cols) output.
+
+    X and Y are described by their stored shape and layout. Fortran BLAS sees the
+    row-major C as its transpose, so it computes C^T = op(Y)^T . op(X)^T: the operands
+    swap, and each one's transpose flag is 'T' exactly when "transposed" and "stored
+    Fortran-ordered" disagree.
+
+    A one-row C (logistic regression, an output layer's dW) is a matrix-vector product:
+    op(X) is then a contiguous vector, and gemv is several times faster than gemm there.
+    """
+    cdef char trans_a = c'T' if trans_y != y_fortran else c'N'
+    cdef char trans_b = c'T' if trans_x != x_fortran else c'N'
+    cdef int lda = _max1(y_rows if y_fortran else y_cols)
+    cdef int ldb = _max1(x_rows if x_fortran else x_cols)
+    cdef int inner = <int> (x_rows if trans_x else x_cols)
+    if c_rows == 1:
+        if trans_a == c'N':  # Fortran's A is (c_cols, inner)
+            _gemv(c'N', <int> c_cols, inner, alpha, y, lda, x, beta, c)
+        else:  # Fortran's A is (inner, c_cols)
+            _gemv(c'T', inner, <int> c_cols, alpha, y, lda, x, beta, c)
+        return
+    _gemm(trans_a, trans_b, <int> c_cols, <int> c_rows, inner, alpha,
+          y, lda, x, ldb, beta, c, _max1(c_cols))
+
+
+cdef void _add_bias_and_activate(floating[:, ::1] Z, floating[:, ::1] A,
+                                 const floating* b, Py_ssize_t b_stride,
+                                 int activation) noexcept nogil:
+    """Z += b (broadcast over columns) and A = g(Z), in one pass over Z."""
+    cdef Py_ssize_t i, j
+    cdef double z, bias
+    for i in range(Z.shape[0]):
+        bias = b[i * b_stride]
+        for j in range(Z.shape[1]):
+            z = Z[i, j] + bias
+            Z[i, j] = <floating> z
+            A[i, j] = <floating> _activate(activation, <double> Z[i, j])
+
+
+cdef void _scaled_row_sums(const floating[:, ::1] dZ, floating[:, ::1] db,
+                           double scale) noexcept nogil:
+    cdef Py_ssize_t i, j
+    cdef double total
+    for i in range(dZ.shape[0]):
+        total = 0.0
+        for j in range(dZ.shape[1]):
+            total += dZ[i, j]
+        db[i, 0] = <floating> (total * scale)
+
+
+# ---------------------------------------------------------------------------------------
+# Layer 3: checks with the GIL held, then the work without it.
+# ---------------------------------------------------------------------------------------
+
+cdef int _is_fortran(str name, Py_ssize_t rows, Py_ssize_t cols,
+                     Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t item) except -1:
+    """0 for a C-contiguous matrix, 1 for a Fortran-contiguous one, else ValueError.
+
+    Strides of length-1 axes are ignored: NumPy leaves them arbitrary.
+    """
+    if (cols == 1 or s1 == item) and (rows == 1 or s0 == cols * item):
+        return 0
+    if (rows == 1 or s0 == item) and (cols == 1 or s1 == rows * item):
+        return 1
+    raise ValueError(
+        f"{name} must be C- or Fortran-contiguous; got strides ({s0}, {s1}) "
+        f"for shape ({rows}, {cols}) with itemsize {item}"
+    )
+
+
+cdef int _check_shape(str name, Py_ssize_t rows, Py_ssize_t cols,
+                      Py_ssize_t want_rows, Py_ssize_t want_cols, str meaning) except -1:
+    if rows != want_rows or cols != want_cols:
+        raise ValueError(
+            f"{name} must have shape {meaning} = ({want_rows}, {want_cols}); "
+            f"got ({rows}, {cols})"
+        )
+    return 0
+
+
+cdef int _check_activation(int activation) except -1:
+    if activation not in (IDENTITY, RELU, SIGMOID, TANH):
+        raise ValueError(
+            f"activation code must be one of {sorted(ACTIVATION_CODES.values())} "
+            f"({ACTIVATION_CODES}); got {activation}"
+        )
+    return 0
+
+
+cdef int _check_nonempty(Py_ssize_t n_out, Py_ssize_t n_in, Py_ssize_t m) except -1:
+    if n_out <= 0 or n_in <= 0 or m <= 0:
+        raise ValueError(
+            f"layer sizes and the number of examples must be positive; got "
+            f"n_out={n_out}, n_in={n_in}, m={m}"
+        )
+    if n_out > 2147483647 or n_in > 2147483647 or m > 2147483647:
+        raise ValueError("dimensions above 2**31 - 1 exceed the BLAS integer range")
+    return 0
+
+
+def linear_activation_forward(const floating[:, :] A_prev, const floating[:, :] W,
+                              const floating[:, :] b, floating[:, ::1] Z,
+                              floating[:, ::1] A, int activation):
+    """Fused ``Z = W . A_prev + b`` (one gemm) and ``A = g(Z)`` (one pass over Z).
+
+    Shapes: ``A_prev`` (n_prev, m), ``W`` (n, n_prev), ``b`` (n, 1); outputs ``Z`` and
+    ``A`` (n, m), overwritten. ``activation`` is a code from ``ACTIVATION_CODES``.
+    """
+    cdef Py_ssize_t n = W.shape[0], n_prev = W.shape[1], m = A_prev.shape[1]
+    cdef Py_ssize_t item = sizeof(floating)
+    _check_nonempty(n, n_prev, m)
+    _check_activation(activation)
+    _check_shape("A_prev", A_prev.shape[0], A_prev.shape[1], n_prev, m, "(n_prev, m)")
+    _check_shape("b", b.shape[0], b.shape[1], n, 1, "(n, 1)")
+    _check_shape("Z", Z.shape[0], Z.shape[1], n, m, "(n, m)")
+    _check_shape("A", A.shape[0], A.shape[1], n, m, "(n, m)")
+    cdef bint a_fortran = _is_fortran("A_prev", n_prev, m, A_prev.strides[0],
+                                      A_prev.strides[1], item)
+    cdef bint w_fortran = _is_fortran("W", n, n_prev, W.strides[0], W.strides[1], item)
+    cdef Py_ssize_t b_stride = b.strides[0] // item
+    with nogil:
+        _rowmajor_gemm(False, w_fortran, &W[0, 0], n, n_prev,
+                       False, a_fortran, &A_prev[0, 0], n_prev, m,
+                       1.0, 0.0, &Z[0, 0], n, m)
+        _add_bias_and_activate(Z, A, &b[0, 0], b_stride, activation)
+
+
+def activation_backward(const floating[:, ::1] dA, const floating[:, ::1] Z,
+                        floating[:, ::1] dZ, int activation):
+    """``dZ = dA * g'(Z)`` elementwise. All three arrays are (n, m), C-contiguous."""
+    cdef Py_ssize_t i, j, n = Z.shape[0], m = Z.shape[1]
+    _check_activation(activation)
+    _check_shape("dA", dA.shape[0], dA.shape[1], n, m, "Z.shape")
+    _check_shape("dZ", dZ.shape[0], dZ.shape[1], n, m, "Z.shape")
+    with nogil:
+        for i in range(n):
+            for j in range(m):
+                dZ[i, j] = <floating> (dA[i, j] * _activation_slope(activation, Z[i, j]))
+
+
+def linear_backward(const floating[:, ::1] dZ, const floating[:, :] A_prev,
+                    const floating[:, :] W, floating[:, ::1] dA_prev,
+                    floating[:, ::1] dW, floating[:, ::1] db):
+    """The linear layer's backward pass, by two gemm calls and one row reduction.
+
+    ``dW = dZ . A_prev^T / m``, ``db = sum_columns(dZ) / m`` and, unless ``dA_prev`` is
+    None (the first layer, whose input gradient nothing uses), ``dA_prev = W^T . dZ``.
+    Shapes: ``dZ`` (n, m), ``A_prev`` (n_prev, m), ``W`` (n, n_prev), ``dA_prev``
+    (n_prev, m), ``dW`` (n, n_prev), ``db`` (n, 1).
+    """
+    cdef Py_ssize_t n = W.shape[0], n_prev = W.shape[1], m = dZ.shape[1]
+    cdef Py_ssize_t item = sizeof(floating)
+    _check_nonempty(n, n_prev, m)
+    _check_shape("dZ", dZ.shape[0], dZ.shape[1], n, m, "(n, m)")
+    _check_shape("A_prev", A_prev.shape[0], A_prev.shape[1], n_prev, m, "(n_prev, m)")
+    _check_shape("dW", dW.shape[0], dW.shape[1], n, n_prev, "W.shape")
+    _check_shape("db", db.shape[0], db.shape[1], n, 1, "(n, 1)")
+    cdef bint want_dA_prev = dA_prev is not None
+    if want_dA_prev:
+        _check_shape("dA_prev", dA_prev.shape[0], dA_prev.shape[1], n_prev, m,
+                     "A_prev.shape")
+    cdef bint a_fortran = _is_fortran("A_prev", n_prev, m, A_prev.strides[0],
+                                      A_prev.strides[1], item)
+    cdef bint w_fortran = _is_fortran("W", n, n_prev, W.strides[0], W.strides[1], item)
+    cdef floating inv_m = <floating> (1.0 / m)
+    with nogil:
+        _rowmajor_gemm(False, False, &dZ[0, 0], n, m,
+                       True, a_fortran, &A_prev[0, 0], n_prev, m,
+                       inv_m, 0.0, &dW[0, 0], n, n_prev)
+        _scaled_row_sums(dZ, db, 1.0 / m)
+        if want_dA_prev:
+            _rowmajor_gemm(True, w_fortran, &W[0, 0], n, n_prev,
+                           False, False, &dZ[0, 0], n, m,
+                           1.0, 0.0, &dA_prev[0, 0], n_prev, m)
+
+
+def cross_entropy(const floating[:, ::1] A, const floating[:, ::1] Y):
+    """Mean binary cross-entropy ``-(1/m) sum(Y log A + (1 - Y) log(1 - A))``.
+
+    ``A`` and ``Y`` are (1, m) (any (n, m) is summed and divided by m). A term whose
+    label weight is exactly 0 contributes 0 even where its log is -inf (0 log 0 = 0),
+    and A is clipped to [tiny, 1 - eps/2] of its dtype so that a saturated prediction
+    gives a large finite cost instead of inf. Returns a Python float.
+    """
+    cdef Py_ssize_t i, j, n = A.shape[0], m = A.shape[1]
+    cdef double total = 0.0, a, y, lo, hi
+    _check_shape("Y", Y.shape[0], Y.shape[1], n, m, "A.shape")
+    if m <= 0 or n <= 0:
+        raise ValueError(f"A must hold at least one example; got shape ({n}, {m})")
+    if floating is double:
+        lo, hi = DBL_MIN, 1.0 - DBL_EPSILON / 2
+    else:
+        lo, hi = FLT_MIN, 1.0 - FLT_EPSILON / 2
+    with nogil:
+        for i in range(n):
+            for j in range(m):
+                a = A[i, j]
+                y = Y[i, j]
+                a = lo if a < lo else (hi if a > hi else a)
+                if y != 0.0:
+                    total += y * log(a)
+                if y != 1.0:
+                    total += (1.0 - y) * log1p(-a)
+    return -total / m

@@ -1,0 +1,111 @@
+"""The layer operations every model is built from, each on both backends.
+
+These functions do no validation: the public functions of the chapter modules check
+their arguments once, and the training loops call these directly so that a loop of
+thousands of iterations does not re-check its own arrays. Each operation has its
+NumPy form, written as the derivation reads, and dispatches to the compiled kernel of
+the same name in ``_kernels.pyx`` when the backend is "cython".
+
+Shapes: ``A_prev`` (n_prev, m), ``W`` (n, n_prev), ``b`` (n, 1), ``Z``/``A``/``dZ``
+(n, m); columns are examples.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import xlog1py, xlogy
+
+from cnn_core import _backend
+from cnn_core.activations import ACTIVATIONS
+
+
+def _for_kernel(arr, dtype):
+    """``arr`` in ``dtype`` and C- or Fortran-contiguous, copying only when needed."""
+    arr = np.asarray(arr, dtype=dtype)
+    if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
+        arr = np.ascontiguousarray(arr)
+    return arr
+
+
+def _c_for_kernel(arr, dtype):
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def linear_activation_forward(A_prev, W, b, activation, backend):
+    """``Z = W . A_prev + b`` and ``A = g(Z)``; returns ``(Z, A)``.
+
+    For ``activation="identity"`` A is Z itself (no second array).
+    """
+    if backend == "cython":
+        K = _backend.kernels()
+        dtype = np.result_type(A_prev, W, b)
+        A_prev, W, b = (_for_kernel(a, dtype) for a in (A_prev, W, b))
+        Z = np.empty((W.shape[0], A_prev.shape[1]), dtype=dtype)
+        A = Z if activation == "identity" else np.empty_like(Z)
+        K.linear_activation_forward(A_prev, W, b, Z, A, K.ACTIVATION_CODES[activation])
+        return Z, A
+    Z = np.dot(W, A_prev) + b
+    return Z, ACTIVATIONS[activation].forward(Z)
+
+
+def activation_backward(dA, Z, activation, backend):
+    """``dZ = dA * g'(Z)`` for the named activation."""
+    if backend == "cython":
+        K = _backend.kernels()
+        dtype = np.result_type(dA, Z)
+        dA, Z = _c_for_kernel(dA, dtype), _c_for_kernel(Z, dtype)
+        dZ = np.empty_like(Z)
+        K.activation_backward(dA, Z, dZ, K.ACTIVATION_CODES[activation])
+        return dZ
+    return ACTIVATIONS[activation].backward(dA, Z)
+
+
+def linear_backward(dZ, A_prev, W, backend, need_dA_prev=True):
+    """The linear layer's gradients; returns ``(dA_prev, dW, db)``.
+
+    ``dW = dZ . A_prev^T / m``, ``db = sum over columns of dZ / m``,
+    ``dA_prev = W^T . dZ`` (None when ``need_dA_prev`` is false: the first layer's
+    input gradient is not used by training).
+    """
+    m = A_prev.shape[1]
+    if backend == "cython":
+        K = _backend.kernels()
+        dtype = np.result_type(dZ, A_prev, W)
+        dZ = _c_for_kernel(dZ, dtype)
+        A_prev, W = _for_kernel(A_prev, dtype), _for_kernel(W, dtype)
+        dW = np.empty(W.shape, dtype=dtype)
+        db = np.empty((W.shape[0], 1), dtype=dtype)
+        dA_prev = np.empty(A_prev.shape, dtype=dtype) if need_dA_prev else None
+        K.linear_backward(dZ, A_prev, W, dA_prev, dW, db)
+        return dA_prev, dW, db
+    dW = np.dot(dZ, A_prev.T) / m
+    db = np.sum(dZ, axis=1, keepdims=True) / m
+    dA_prev = np.dot(W.T, dZ) if need_dA_prev else None
+    return dA_prev, dW, db
+
+
+def cross_entropy(A, Y, backend):
+    """Mean binary cross-entropy ``-(1/m) sum(Y log A + (1 - Y) log(1 - A))``.
+
+    ``A`` and ``Y`` share a shape ``(n, m)``; the sum runs over all entries and is
+    divided by m. ``0 log 0`` counts as 0, and A is clipped to ``[tiny, 1 - eps/2]`` of
+    its dtype so that a saturated wrong prediction costs a large finite amount rather
+    than inf. Returns a Python float.
+    """
+    m = A.shape[1]
+    if backend == "cython":
+        K = _backend.kernels()
+        dtype = A.dtype
+        return K.cross_entropy(_c_for_kernel(A, dtype), _c_for_kernel(Y, dtype))
+    # The same arithmetic as the kernel: labels and the clip in A's dtype, logs in float64.
+    info = np.finfo(A.dtype)
+    Y = np.asarray(Y, dtype=A.dtype).astype(np.float64)
+    A = np.clip(A, info.tiny, 1 - info.epsneg).astype(np.float64)
+    logprobs = xlogy(Y, A) + xlog1py(1 - Y, -A)
+    return float(-np.sum(logprobs) / m)
+
+
+def update_in_place(parameters, grads, learning_rate, n_layers):
+    """Gradient descent on the model's own arrays: ``W -= lr * dW``, ``b -= lr * db``."""
+    for l in range(1, n_layers + 1):
+        parameters[f"W{l}"] -= learning_rate * grads[f"dW{l}"]
+        parameters[f"b{l}"] -= learning_rate * grads[f"db{l}"]

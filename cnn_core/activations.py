@@ -1,0 +1,153 @@
+"""Activation functions and their derivatives (the notes' chapter on activations).
+
+Public functions take any real array (or scalar) and return an array of the same shape:
+:func:`sigmoid`, :func:`sigmoid_derivative`, :func:`relu`, :func:`tanh` and
+:func:`softmax` (row-wise, as in the notes). They stay finite and warning-free for
+inputs of any magnitude: the sigmoid is evaluated in a form where ``exp`` only sees
+non-positive arguments, and the softmax subtracts each row's maximum first, which
+leaves the result unchanged because ``exp(x - c) / sum(exp(x - c))`` cancels ``exp(-c)``.
+
+:data:`ACTIVATIONS` registers, for each activation a layer can use, its forward ``g``
+and its backward ``dZ = dA * g'(Z)`` side by side. The layer code of
+:mod:`cnn_core.deep` and :mod:`cnn_core.shallow` and the compiled kernels (which mirror
+these formulas in ``_kernels.pyx``) are both dispatched through it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from cnn_core._validation import as_float_array, check_finite
+
+
+def _as_real(name, x, *, finite):
+    """``x`` as a float ndarray of any shape (0-d for a scalar); NaN is always refused."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array; got dtype {arr.dtype}")
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float64)
+    if finite:
+        check_finite(name, arr)
+    elif np.isnan(arr).any():
+        raise ValueError(f"{name} must not contain NaN")
+    return arr
+
+
+def _like_input(result):
+    """Return a 0-d result as a NumPy scalar, as NumPy's own ufuncs do for scalars."""
+    return result[()] if result.ndim == 0 else result
+
+
+def _stable_sigmoid(z):
+    # exp(-|z|) lies in (0, 1], so nothing overflows. For z >= 0 this is exactly the
+    # textbook 1 / (1 + e^-z); for z < 0 it is the same fraction multiplied by e^z / e^z.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+
+
+def sigmoid(x):
+    """The logistic function ``1 / (1 + exp(-x))``, elementwise.
+
+    Arguments:
+        x: a scalar or an array of any shape (±inf allowed: the limits 0 and 1).
+
+    Returns:
+        An array of ``x``'s shape (a NumPy scalar for a scalar), in (0, 1) except where
+        float precision rounds to 0 or 1.
+    """
+    return _like_input(_stable_sigmoid(_as_real("x", x, finite=False)))
+
+
+def sigmoid_derivative(x):
+    """The sigmoid's slope ``s * (1 - s)`` with ``s = sigmoid(x)``, elementwise.
+
+    .. math:: \\sigma'(x) = \\sigma(x)\\,(1 - \\sigma(x))
+
+    Same shapes as :func:`sigmoid`.
+    """
+    s = _stable_sigmoid(_as_real("x", x, finite=False))
+    return _like_input(s * (1 - s))
+
+
+def relu(x):
+    """The rectifier ``max(0, x)``, elementwise; same shape as ``x``."""
+    return _like_input(np.maximum(_as_real("x", x, finite=False), 0))
+
+
+def tanh(x):
+    """The hyperbolic tangent, elementwise (the shallow network's hidden activation)."""
+    return _like_input(np.tanh(_as_real("x", x, finite=False)))
+
+
+def softmax(x):
+    """Softmax of each row of ``x``.
+
+    Arguments:
+        x: a row vector ``(1, n)``, a 1-D vector ``(n,)`` or a matrix ``(k, n)``,
+           finite values.
+
+    Returns:
+        ``s`` of ``x``'s shape with ``s[i, j] = exp(x[i, j]) / sum_j exp(x[i, j])``:
+        every row is positive and sums to 1.
+    """
+    arr = as_float_array("x", x, ndim=(1, 2))
+    shifted = arr - arr.max(axis=-1, keepdims=True)
+    x_exp = np.exp(shifted)
+    return x_exp / np.sum(x_exp, axis=-1, keepdims=True)
+
+
+# ---------------------------------------------------------------------------------------
+# The registry of layer activations: forward and backward together.
+# ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Activation:
+    """One layer activation: ``A = forward(Z)`` and ``dZ = backward(dA, Z)``.
+
+    ``derivative`` is the formula the backward pass implements, in words; the compiled
+    kernel with the same ``name`` implements the same formula.
+    """
+
+    name: str
+    forward: Callable[[np.ndarray], np.ndarray]
+    backward: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    derivative: str
+
+
+def _relu_backward(dA, Z):
+    # The notes' convention: the gradient is cut where Z <= 0 (slope 0 at the kink).
+    dZ = np.array(dA, copy=True)
+    dZ[Z <= 0] = 0
+    return dZ
+
+
+def _sigmoid_backward(dA, Z):
+    s = _stable_sigmoid(Z)
+    return dA * s * (1 - s)
+
+
+def _tanh_backward(dA, Z):
+    A = np.tanh(Z)
+    return dA * (1 - A * A)
+
+
+ACTIVATIONS = {
+    "relu": Activation("relu", lambda Z: np.maximum(Z, 0), _relu_backward,
+                       "g'(z) = 1 if z > 0 else 0"),
+    "sigmoid": Activation("sigmoid", _stable_sigmoid, _sigmoid_backward,
+                          "g'(z) = s (1 - s), s = sigmoid(z)"),
+    "tanh": Activation("tanh", np.tanh, _tanh_backward,
+                       "g'(z) = 1 - tanh(z)^2"),
+    "identity": Activation("identity", lambda Z: Z, lambda dA, Z: np.array(dA, copy=True),
+                           "g'(z) = 1"),
+}
+
+
+def check_activation(activation, allowed=("relu", "sigmoid", "tanh")):
+    """Return ``activation`` if it names one of ``allowed``, else raise ValueError."""
+    if activation not in allowed:
+        raise ValueError(f"activation must be one of {list(allowed)}; got {activation!r}")
+    return activation

@@ -1,0 +1,147 @@
+"""The course's data: the planar "flower", scikit-learn's toy sets, and cat vs non-cat.
+
+Nothing is downloaded. The planar and extra sets are generated; the cat images are read
+from the course's two HDF5 files in a folder the caller names.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = ["load_planar_dataset", "load_extra_datasets", "load_catvnoncat", "CATVNONCAT_FILES"]
+
+#: The files :func:`load_catvnoncat` reads, and the datasets it needs from each.
+CATVNONCAT_FILES = {
+    "train": ("train_catvnoncat.h5", "train_set_x", "train_set_y"),
+    "test": ("test_catvnoncat.h5", "test_set_x", "test_set_y"),
+}
+
+
+def load_planar_dataset():
+    """The two-class "flower": 400 points in the plane, 200 per class.
+
+    Seeds ``np.random`` with 1 and draws in the notes' order, so the arrays are the
+    course's own.
+
+    Returns:
+        ``X`` ``(2, 400)`` float64 coordinates and ``Y`` ``(1, 400)`` uint8 labels (0 red,
+        1 blue).
+    """
+    np.random.seed(1)
+    m = 400
+    per_class = m // 2
+    X = np.zeros((m, 2))
+    Y = np.zeros((m, 1), dtype="uint8")
+    petal_radius = 4  # the flower's largest radius
+    for label in range(2):
+        rows = range(per_class * label, per_class * (label + 1))
+        theta = (np.linspace(label * 3.12, (label + 1) * 3.12, per_class)
+                 + np.random.randn(per_class) * 0.2)
+        radius = petal_radius * np.sin(4 * theta) + np.random.randn(per_class) * 0.2
+        X[rows] = np.c_[radius * np.sin(theta), radius * np.cos(theta)]
+        Y[rows] = label
+    return X.T, Y.T
+
+
+def load_extra_datasets():
+    """The notes' other 2-D problems, made by scikit-learn (200 points each).
+
+    Returns:
+        ``(noisy_circles, noisy_moons, blobs, gaussian_quantiles, no_structure)``, each a
+        pair ``(X, y)`` in scikit-learn's layout: ``X`` ``(200, 2)`` with one row per
+        example and ``y`` ``(200,)`` (transpose X and reshape y to ``(1, 200)`` for the
+        course's functions). ``blobs`` has 6 classes; ``no_structure`` is uniform noise
+        with random real-valued "labels". Draws from NumPy's global generator where
+        scikit-learn is given no seed, as in the notes.
+    """
+    from sklearn import datasets
+
+    n = 200
+    noisy_circles = datasets.make_circles(n_samples=n, factor=0.5, noise=0.3)
+    noisy_moons = datasets.make_moons(n_samples=n, noise=0.2)
+    blobs = datasets.make_blobs(n_samples=n, random_state=5, n_features=2, centers=6)
+    gaussian_quantiles = datasets.make_gaussian_quantiles(
+        mean=None, cov=0.5, n_samples=n, n_features=2, n_classes=2, shuffle=True,
+        random_state=None,
+    )
+    no_structure = np.random.rand(n, 2), np.random.rand(n, 2)
+    return noisy_circles, noisy_moons, blobs, gaussian_quantiles, no_structure
+
+
+def _read_dataset(h5file, path, key):
+    if key not in h5file:
+        raise ValueError(
+            f"{path} lacks the dataset {key!r} (found: {sorted(h5file.keys())}); "
+            f"is it the course's file?"
+        )
+    return np.asarray(h5file[key][()])
+
+
+def _open_h5(path):
+    import h5py
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"{path} not found: load_catvnoncat needs a folder holding "
+            f"{' and '.join(name for name, _, _ in CATVNONCAT_FILES.values())}"
+        )
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise ValueError(f"{path} is not a readable HDF5 file ({exc})") from exc
+
+
+def _load_split(folder, split):
+    filename, x_key, y_key = CATVNONCAT_FILES[split]
+    path = os.path.join(folder, filename)
+    with _open_h5(path) as h5file:
+        x = _read_dataset(h5file, path, x_key)
+        y = _read_dataset(h5file, path, y_key)
+        classes = _read_dataset(h5file, path, "list_classes")
+    if x.ndim != 4 or x.shape[3] != 3:
+        raise ValueError(f"{path}: {x_key!r} must be images (m, height, width, 3); got {x.shape}")
+    if y.ndim != 1 or y.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"{path}: {y_key!r} must hold one label per image, shape ({x.shape[0]},); got {y.shape}"
+        )
+    if classes.ndim != 1 or classes.size < 2:
+        raise ValueError(f"{path}: 'list_classes' must name at least two classes; got {classes!r}")
+    if not np.isin(y, np.arange(classes.size)).all():
+        raise ValueError(
+            f"{path}: {y_key!r} must hold class indices 0..{classes.size - 1}; "
+            f"got values {np.unique(y)}"
+        )
+    return x, y.reshape(1, -1), classes
+
+
+def load_catvnoncat(path):
+    """Load the course's cat vs non-cat images.
+
+    Arguments:
+        path: a folder holding ``train_catvnoncat.h5`` and ``test_catvnoncat.h5``.
+
+    Returns:
+        ``train_x_orig`` ``(209, 64, 64, 3)`` uint8, ``train_y`` ``(1, 209)``,
+        ``test_x_orig`` ``(50, 64, 64, 3)``, ``test_y`` ``(1, 50)`` and ``classes``
+        (the byte strings ``b"non-cat"``, ``b"cat"``), as the course's loader returns them.
+
+    Raises:
+        FileNotFoundError: the folder or one of the files is missing (the message names it).
+        ValueError: a file is not HDF5, lacks a dataset (named), or holds arrays of the
+            wrong shape.
+    """
+    folder = os.fspath(path)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            f"{folder} is not a folder: load_catvnoncat takes the folder that holds "
+            f"train_catvnoncat.h5 and test_catvnoncat.h5"
+        )
+    train_x_orig, train_y, classes = _load_split(folder, "train")
+    test_x_orig, test_y, _ = _load_split(folder, "test")
+    if test_x_orig.shape[1:] != train_x_orig.shape[1:]:
+        raise ValueError(
+            f"the test images {test_x_orig.shape[1:]} and the training images "
+            f"{train_x_orig.shape[1:]} must have the same size"
+        )
+    return train_x_orig, train_y, test_x_orig, test_y, classes

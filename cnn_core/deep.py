@@ -1,0 +1,511 @@
+"""The L-layer network: ``[LINEAR -> RELU] * (L-1) -> LINEAR -> SIGMOID``.
+
+The notes' building blocks, with their names, signatures and caches:
+
+* a linear cache is the tuple ``(A_prev, W, b)``, an activation cache is ``Z``, and a
+  layer's cache is ``(linear_cache, activation_cache)``;
+* :func:`L_model_backward` stores ``grads["dA" + str(l)]``, ``grads["dW" + str(l)]`` and
+  ``grads["db" + str(l)]`` for l = 1..L exactly as the notes do: ``dW{l}``/``db{l}``
+  belong to layer l, and ``dA{l}`` is the gradient the backward pass of layer l hands
+  down, i.e. with respect to ``A^{[l-1]}`` (``dA1`` is the gradient with respect to X).
+
+Shapes: ``X`` is ``(n_x, m)`` with one column per example, ``W{l}`` is
+``(n_l, n_{l-1})``, ``b{l}`` is ``(n_l, 1)``, ``Z``/``A`` of layer l are ``(n_l, m)``,
+``Y`` and ``AL`` are ``(1, m)``.
+
+Every function that computes takes a keyword-only ``backend`` ("cython" or "numpy",
+default :func:`cnn_core.get_backend`). Randomness comes from NumPy's global generator
+in the notes' order, so ``np.random.seed`` reproduces the course's numbers.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from cnn_core import _ops
+from cnn_core._backend import resolve_backend
+from cnn_core._validation import (
+    as_float_array,
+    as_labels,
+    check_labels,
+    check_learning_rate,
+    check_nonnegative_int,
+    check_parameters,
+    check_positive_int,
+    check_shape,
+)
+from cnn_core.activations import ACTIVATIONS, check_activation
+from cnn_core.shallow import _apply_update, initialize_parameters
+
+__all__ = [
+    "initialize_parameters",
+    "initialize_parameters_deep",
+    "linear_forward",
+    "sigmoid",
+    "relu",
+    "linear_activation_forward",
+    "L_model_forward",
+    "compute_cost",
+    "linear_backward",
+    "relu_backward",
+    "sigmoid_backward",
+    "linear_activation_backward",
+    "L_model_backward",
+    "update_parameters",
+    "two_layer_model",
+    "L_layer_model",
+    "predict",
+]
+
+
+# ---------------------------------------------------------------------------------------
+# Initialisation
+# ---------------------------------------------------------------------------------------
+
+def initialize_parameters_deep(layer_dims):
+    """Random weights scaled by ``1/sqrt(n_{l-1})`` and zero biases for every layer.
+
+    Arguments:
+        layer_dims: ``[n_x, n_1, ..., n_L]``, positive integers (at least two).
+
+    Returns:
+        ``{"W1": (n_1, n_x), "b1": (n_1, 1), ..., "WL": (n_L, n_{L-1}), "bL": (n_L, 1)}``.
+        Draws ``np.random.randn`` once per layer, layer by layer, as the notes do.
+    """
+    dims = _check_layer_dims(layer_dims)
+    parameters = {}
+    for l in range(1, len(dims)):
+        parameters[f"W{l}"] = np.random.randn(dims[l], dims[l - 1]) / np.sqrt(dims[l - 1])
+        parameters[f"b{l}"] = np.zeros((dims[l], 1))
+    return parameters
+
+
+def _check_layer_dims(layer_dims, name="layer_dims"):
+    try:
+        dims = list(layer_dims)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of layer sizes; got {layer_dims!r}") from None
+    if len(dims) < 2:
+        raise ValueError(f"{name} must list the input size and at least one layer; got {dims}")
+    return [check_positive_int(f"{name}[{i}]", d) for i, d in enumerate(dims)]
+
+
+# ---------------------------------------------------------------------------------------
+# Forward
+# ---------------------------------------------------------------------------------------
+
+def _check_layer_inputs(A_prev, W, b, A_name="A_prev"):
+    A_prev = as_float_array(A_name, A_prev)
+    W = as_float_array("W", W)
+    b = as_float_array("b", b)
+    if W.shape[1] != A_prev.shape[0]:
+        raise ValueError(
+            f"W must have shape (n, n_prev) with n_prev = {A_name}.shape[0] = "
+            f"{A_prev.shape[0]}; got W.shape = {W.shape}, {A_name}.shape = {A_prev.shape}"
+        )
+    check_shape("b", b, (W.shape[0], 1), "(n, 1)")
+    return A_prev, W, b
+
+
+def linear_forward(A, W, b, *, backend=None):
+    """The linear part of a layer: ``Z = W . A + b``.
+
+    Arguments:
+        A: activations of the previous layer (or X), ``(n_prev, m)``.
+        W: weights, ``(n, n_prev)``.
+        b: bias, ``(n, 1)``.
+
+    Returns:
+        ``Z`` ``(n, m)`` and the linear cache ``(A, W, b)``.
+    """
+    A, W, b = _check_layer_inputs(A, W, b, A_name="A")
+    Z, _ = _ops.linear_activation_forward(A, W, b, "identity", resolve_backend(backend))
+    return Z, (A, W, b)
+
+
+def sigmoid(Z):
+    """The notes' deep helper: ``A = sigmoid(Z)`` and the activation cache ``Z``.
+
+    Returns ``(A, Z)``; A has Z's shape. Finite for any finite Z.
+    """
+    Z = as_float_array("Z", Z, ndim=(1, 2))
+    return ACTIVATIONS["sigmoid"].forward(Z), Z
+
+
+def relu(Z):
+    """The notes' deep helper: ``A = max(0, Z)`` and the activation cache ``Z``."""
+    Z = as_float_array("Z", Z, ndim=(1, 2))
+    return ACTIVATIONS["relu"].forward(Z), Z
+
+
+def linear_activation_forward(A_prev, W, b, activation, *, backend=None):
+    """One ``LINEAR -> ACTIVATION`` layer.
+
+    Arguments:
+        A_prev: ``(n_prev, m)``; W: ``(n, n_prev)``; b: ``(n, 1)``.
+        activation: ``"relu"`` or ``"sigmoid"`` (``"tanh"`` too, for the shallow net).
+
+    Returns:
+        ``A`` ``(n, m)`` and the cache ``((A_prev, W, b), Z)``. On the "cython" backend
+        the product, the bias and the activation are one fused kernel call.
+    """
+    check_activation(activation)
+    A_prev, W, b = _check_layer_inputs(A_prev, W, b)
+    Z, A = _ops.linear_activation_forward(A_prev, W, b, activation, resolve_backend(backend))
+    return A, ((A_prev, W, b), Z)
+
+
+def _forward_layers(X, parameters, L, backend):
+    """``L_model_forward`` without validation: returns ``AL`` and the caches."""
+    caches = []
+    A = X
+    for l in range(1, L + 1):
+        W, b = parameters[f"W{l}"], parameters[f"b{l}"]
+        activation = "sigmoid" if l == L else "relu"
+        Z, A_next = _ops.linear_activation_forward(A, W, b, activation, backend)
+        caches.append(((A, W, b), Z))
+        A = A_next
+    return A, caches
+
+
+def _check_binary_output(parameters, L):
+    if parameters[f"W{L}"].shape[0] != 1:
+        raise ValueError(
+            f"parameters['W{L}'] must have 1 row (one sigmoid output unit); "
+            f"got shape {parameters[f'W{L}'].shape}"
+        )
+
+
+def L_model_forward(X, parameters, *, backend=None):
+    """Forward pass of ``[LINEAR -> RELU] * (L-1) -> LINEAR -> SIGMOID``.
+
+    Arguments:
+        X: ``(n_x, m)``.
+        parameters: ``{"W1", "b1", ..., "WL", "bL"}`` with ``WL`` of one row.
+
+    Returns:
+        ``AL`` ``(1, m)``, the sigmoid output, and ``caches``, the list of the L layer
+        caches ``((A_prev, W, b), Z)`` in layer order.
+    """
+    X = as_float_array("X", X)
+    checked, L = check_parameters(parameters, X.shape[0])
+    _check_binary_output(checked, L)
+    return _forward_layers(X, checked, L, resolve_backend(backend))
+
+
+def compute_cost(AL, Y, *, backend=None):
+    """Cross-entropy cost ``-(1/m) sum(Y log AL + (1 - Y) log(1 - AL))``.
+
+    Arguments:
+        AL: predicted probabilities, ``(1, m)``, in [0, 1].
+        Y: labels (or soft labels), ``(1, m)`` or ``(m,)``.
+
+    Returns:
+        The cost as a 0-d NumPy float (``cost.shape == ()``). Saturated predictions
+        (AL exactly 0 or 1) give a large finite cost, never inf or NaN.
+    """
+    AL = _check_probabilities("AL", AL)
+    check_shape("AL", AL, (1, AL.shape[1]), "(1, m)")
+    Y = as_labels("Y", Y, AL.shape[1])
+    return AL.dtype.type(_ops.cross_entropy(AL, Y, resolve_backend(backend)))
+
+
+def _check_probabilities(name, A):
+    A = as_float_array(name, A)
+    if (A < 0).any() or (A > 1).any():
+        raise ValueError(
+            f"{name} must hold probabilities in [0, 1]; got values in "
+            f"[{A.min()}, {A.max()}]"
+        )
+    return A
+
+
+# ---------------------------------------------------------------------------------------
+# Backward
+# ---------------------------------------------------------------------------------------
+
+def _check_linear_cache(cache, name="cache"):
+    try:
+        A_prev, W, b = cache
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be the linear cache (A_prev, W, b)") from None
+    return _check_layer_inputs(A_prev, W, b)
+
+
+def _check_gradient(name, dX, shape, meaning):
+    dX = as_float_array(name, dX)
+    check_shape(name, dX, shape, meaning)
+    return dX
+
+
+def linear_backward(dZ, cache, *, backend=None):
+    """Gradients of the linear part of one layer.
+
+    .. math::
+        dW = \\tfrac{1}{m} dZ\\, A_{prev}^T, \\quad
+        db = \\tfrac{1}{m} \\textstyle\\sum_i dZ^{(i)}, \\quad
+        dA_{prev} = W^T dZ
+
+    Arguments:
+        dZ: gradient of the cost with respect to Z, ``(n, m)``.
+        cache: ``(A_prev, W, b)`` from :func:`linear_forward`.
+
+    Returns:
+        ``dA_prev`` ``(n_prev, m)``, ``dW`` ``(n, n_prev)``, ``db`` ``(n, 1)``.
+    """
+    A_prev, W, _ = _check_linear_cache(cache)
+    dZ = _check_gradient("dZ", dZ, (W.shape[0], A_prev.shape[1]), "(n, m)")
+    return _ops.linear_backward(dZ, A_prev, W, resolve_backend(backend))
+
+
+def _activation_backward(dA, cache, activation, backend):
+    Z = as_float_array("cache (Z)", cache, ndim=(1, 2))
+    dA = as_float_array("dA", dA, ndim=(1, 2))
+    check_shape("dA", dA, Z.shape, "Z.shape")
+    if Z.ndim == 1:  # the kernels work on matrices; a vector is one row
+        return _ops.activation_backward(dA[None], Z[None], activation, backend)[0]
+    return _ops.activation_backward(dA, Z, activation, backend)
+
+
+def relu_backward(dA, cache, *, backend=None):
+    """``dZ = dA`` where ``Z > 0`` and 0 elsewhere; ``cache`` is Z, dA has its shape."""
+    return _activation_backward(dA, cache, "relu", resolve_backend(backend))
+
+
+def sigmoid_backward(dA, cache, *, backend=None):
+    """``dZ = dA * s * (1 - s)`` with ``s = sigmoid(Z)``; ``cache`` is Z."""
+    return _activation_backward(dA, cache, "sigmoid", resolve_backend(backend))
+
+
+def linear_activation_backward(dA, cache, activation, *, backend=None):
+    """Backward pass of one ``LINEAR -> ACTIVATION`` layer.
+
+    Arguments:
+        dA: gradient with respect to this layer's output A, ``(n, m)``.
+        cache: ``((A_prev, W, b), Z)`` from :func:`linear_activation_forward`.
+        activation: ``"relu"`` or ``"sigmoid"`` (or ``"tanh"``).
+
+    Returns:
+        ``dA_prev`` ``(n_prev, m)``, ``dW`` ``(n, n_prev)``, ``db`` ``(n, 1)``.
+    """
+    check_activation(activation)
+    backend = resolve_backend(backend)
+    linear_cache, Z = _split_layer_cache(cache)
+    A_prev, W, _ = _check_linear_cache(linear_cache, "cache[0]")
+    Z = _check_gradient("cache[1] (Z)", Z, (W.shape[0], A_prev.shape[1]), "(n, m)")
+    dA = _check_gradient("dA", dA, Z.shape, "(n, m)")
+    dZ = _ops.activation_backward(dA, Z, activation, backend)
+    return _ops.linear_backward(dZ, A_prev, W, backend)
+
+
+def _split_layer_cache(cache, name="cache"):
+    try:
+        linear_cache, activation_cache = cache
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a layer cache ((A_prev, W, b), Z) from linear_activation_forward"
+        ) from None
+    return linear_cache, activation_cache
+
+
+def _check_caches(caches, m):
+    if not isinstance(caches, (list, tuple)) or len(caches) == 0:
+        raise ValueError("caches must be the non-empty list returned by L_model_forward")
+    checked = []
+    n_prev = None
+    for l, cache in enumerate(caches):
+        linear_cache, Z = _split_layer_cache(cache, f"caches[{l}]")
+        A_prev, W, b = _check_linear_cache(linear_cache, f"caches[{l}][0]")
+        check_shape(f"caches[{l}][0] (A_prev)", A_prev, (A_prev.shape[0], m), "(n_prev, m)")
+        if n_prev is not None and A_prev.shape[0] != n_prev:
+            raise ValueError(
+                f"caches[{l}] takes {A_prev.shape[0]} inputs but layer {l} has {n_prev} units"
+            )
+        Z = _check_gradient(f"caches[{l}][1] (Z)", Z, (W.shape[0], m), "(n, m)")
+        checked.append(((A_prev, W, b), Z))
+        n_prev = W.shape[0]
+    return checked
+
+
+def _backward_layers(AL, Y, caches, backend, need_dA0=True):
+    """``L_model_backward`` without validation. Returns the notes' grads dict."""
+    grads = {}
+    L = len(caches)
+    # Sigmoid followed by cross-entropy: dAL * sigmoid'(ZL) simplifies to AL - Y, which
+    # equals the notes' -(Y/AL - (1-Y)/(1-AL)) * s(1-s) but has no division to blow up
+    # when AL saturates at 0 or 1.
+    dZ = AL - Y
+    for l in range(L, 0, -1):
+        (A_prev, W, _), _ = caches[l - 1]
+        dA_prev, dW, db = _ops.linear_backward(dZ, A_prev, W, backend,
+                                               need_dA_prev=need_dA0 or l > 1)
+        grads[f"dA{l}"], grads[f"dW{l}"], grads[f"db{l}"] = dA_prev, dW, db
+        if l > 1:
+            dZ = _ops.activation_backward(dA_prev, caches[l - 2][1], "relu", backend)
+    return grads
+
+
+def L_model_backward(AL, Y, caches, *, backend=None):
+    """Backward pass of ``[LINEAR -> RELU] * (L-1) -> LINEAR -> SIGMOID``.
+
+    Arguments:
+        AL: the output of :func:`L_model_forward`, ``(1, m)``.
+        Y: labels, ``(1, m)`` (reshaped to AL's shape as the notes do).
+        caches: the list of L caches from :func:`L_model_forward`.
+
+    Returns:
+        ``grads`` with ``"dA{l}"``, ``"dW{l}"``, ``"db{l}"`` for l = 1..L, keyed as the
+        notes key them (``dA{l}`` is the gradient with respect to ``A^{[l-1]}``).
+
+    The output layer's ``dZ`` is computed as ``AL - Y``: it is what the notes'
+    ``dAL = -(Y/AL - (1-Y)/(1-AL))`` times ``sigmoid'(ZL)`` equals, without the
+    division that overflows when AL saturates. It assumes AL is the sigmoid of the last
+    cached Z, as it is when AL comes from :func:`L_model_forward`.
+    """
+    AL = _check_probabilities("AL", AL)
+    check_shape("AL", AL, (1, AL.shape[1]), "(1, m)")
+    Y = as_labels("Y", Y, AL.shape[1])
+    checked = _check_caches(caches, AL.shape[1])
+    return _backward_layers(AL, Y, checked, resolve_backend(backend))
+
+
+def update_parameters(parameters, grads, learning_rate):
+    """One gradient descent step: ``W{l} - lr * dW{l}`` and ``b{l} - lr * db{l}``.
+
+    Arguments:
+        parameters: ``{"W1", "b1", ..., "WL", "bL"}``.
+        grads: holds ``"dW{l}"`` and ``"db{l}"`` of the same shapes (extra keys such as
+            ``"dA{l}"`` are ignored).
+        learning_rate: a positive float.
+
+    Returns:
+        A new parameters dict; the arrays passed in are not modified.
+    """
+    return _apply_update(parameters, grads, learning_rate)
+
+
+# ---------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------
+
+def _check_training_data(X, Y):
+    X = as_float_array("X", X)
+    Y = as_labels("Y", Y, X.shape[1])
+    check_labels("Y", Y)
+    return X, Y.astype(X.dtype, copy=False)
+
+
+def _train(X, Y, parameters, learning_rate, num_iterations, print_cost, backend,
+           cost_line):
+    """Full-batch gradient descent on the model's own copies of the parameters.
+
+    Costs are recorded (and printed) every 100 iterations, from iteration 0; the cost of
+    an iteration is that of the parameters before its update, as in the notes.
+    """
+    parameters = {k: np.array(v, dtype=X.dtype, copy=True) for k, v in parameters.items()}
+    L = len(parameters) // 2
+    costs = []
+    for i in range(num_iterations):
+        AL, caches = _forward_layers(X, parameters, L, backend)
+        if i % 100 == 0:
+            cost = _ops.cross_entropy(AL, Y, backend)
+            costs.append(cost)
+            if print_cost:
+                print(cost_line(i, cost))
+        grads = _backward_layers(AL, Y, caches, backend, need_dA0=False)
+        _ops.update_in_place(parameters, grads, learning_rate, L)
+    return parameters, costs
+
+
+def _check_model_args(learning_rate, num_iterations):
+    return check_learning_rate(learning_rate), check_nonnegative_int("num_iterations", num_iterations)
+
+
+def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
+                    print_cost=False, *, backend=None, return_costs=False):
+    """Train ``LINEAR -> RELU -> LINEAR -> SIGMOID`` by gradient descent.
+
+    Arguments:
+        X: ``(n_x, m)``; Y: labels in [0, 1], ``(1, m)``.
+        layers_dims: ``(n_x, n_h, n_y)`` with ``n_y = 1``.
+        learning_rate, num_iterations: of the gradient descent loop.
+        print_cost: print the cost every 100 iterations, as the notes do.
+        return_costs: also return the list of costs recorded every 100 iterations.
+
+    Returns:
+        ``parameters`` (``W1`` ``(n_h, n_x)``, ``b1``, ``W2`` ``(1, n_h)``, ``b2``), or
+        ``(parameters, costs)`` with ``return_costs=True``. Seeds ``np.random`` with 1
+        and initialises with :func:`initialize_parameters`, as the notes do.
+    """
+    X, Y = _check_training_data(X, Y)
+    learning_rate, num_iterations = _check_model_args(learning_rate, num_iterations)
+    dims = _check_layer_dims(layers_dims, "layers_dims")
+    if len(dims) != 3 or dims[0] != X.shape[0] or dims[2] != 1:
+        raise ValueError(
+            f"layers_dims must be (n_x, n_h, 1) with n_x = X.shape[0] = {X.shape[0]}; got {dims}"
+        )
+    np.random.seed(1)
+    parameters = initialize_parameters(*dims)
+    parameters, costs = _train(
+        X, Y, parameters, learning_rate, num_iterations, print_cost,
+        resolve_backend(backend),
+        lambda i, cost: "Cost after iteration {}: {}".format(i, np.squeeze(cost)),
+    )
+    return (parameters, costs) if return_costs else parameters
+
+
+def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
+                  print_cost=False, *, backend=None, return_costs=False):
+    """Train ``[LINEAR -> RELU] * (L-1) -> LINEAR -> SIGMOID`` by gradient descent.
+
+    Arguments:
+        X: ``(n_x, m)``; Y: labels in [0, 1], ``(1, m)``.
+        layers_dims: ``[n_x, n_1, ..., n_{L-1}, 1]``.
+        learning_rate, num_iterations, print_cost, return_costs: as in
+            :func:`two_layer_model`.
+
+    Returns:
+        ``parameters`` (``W{l}`` ``(n_l, n_{l-1})``, ``b{l}`` ``(n_l, 1)``), or
+        ``(parameters, costs)`` with ``return_costs=True``. Seeds ``np.random`` with 1
+        and initialises with :func:`initialize_parameters_deep` of ``layers_dims`` (the
+        notes' code names an undefined ``layer_dims`` there; this is what it meant).
+    """
+    X, Y = _check_training_data(X, Y)
+    learning_rate, num_iterations = _check_model_args(learning_rate, num_iterations)
+    dims = _check_layer_dims(layers_dims, "layers_dims")
+    if dims[0] != X.shape[0] or dims[-1] != 1:
+        raise ValueError(
+            f"layers_dims must start with n_x = X.shape[0] = {X.shape[0]} and end with 1; "
+            f"got {dims}"
+        )
+    np.random.seed(1)
+    parameters = initialize_parameters_deep(dims)
+    parameters, costs = _train(
+        X, Y, parameters, learning_rate, num_iterations, print_cost,
+        resolve_backend(backend),
+        lambda i, cost: "Cost after iteration %i: %f" % (i, cost),
+    )
+    return (parameters, costs) if return_costs else parameters
+
+
+def predict(X, y, parameters, *, backend=None):
+    """Predict 0/1 labels with a trained L-layer network and print the accuracy.
+
+    Arguments:
+        X: ``(n_x, m)``.
+        y: true labels ``(1, m)``, or None to skip the accuracy line.
+        parameters: the trained ``{"W1", "b1", ..., "WL", "bL"}``.
+
+    Returns:
+        ``p`` ``(1, m)``, float 1.0 where the predicted probability exceeds 0.5, else 0.0.
+        Prints ``Accuracy: <fraction>`` as the notes do when ``y`` is given.
+    """
+    X = as_float_array("X", X)
+    checked, L = check_parameters(parameters, X.shape[0])
+    _check_binary_output(checked, L)
+    m = X.shape[1]
+    y = None if y is None else as_labels("y", y, m)
+    probas, _ = _forward_layers(X, checked, L, resolve_backend(backend))
+    p = (probas > 0.5).astype(np.float64)
+    if y is not None:
+        print("Accuracy: " + str(np.sum((p == y) / m)))
+    return p

@@ -1,0 +1,188 @@
+"""Logistic regression "with a neural network mindset".
+
+A single sigmoid unit trained by gradient descent:
+
+.. math::
+    A = \\sigma(w^T X + b), \\quad
+    J = -\\tfrac{1}{m} \\textstyle\\sum_i y^{(i)} \\log a^{(i)} + (1 - y^{(i)}) \\log(1 - a^{(i)}),
+    \\quad \\frac{\\partial J}{\\partial w} = \\tfrac{1}{m} X (A - Y)^T, \\quad
+    \\frac{\\partial J}{\\partial b} = \\tfrac{1}{m} \\textstyle\\sum_i (a^{(i)} - y^{(i)})
+
+Shapes: ``X`` is ``(n_x, m)`` with one column per example (for images, the flattened
+and standardised pixels), ``w`` is ``(n_x, 1)``, ``b`` a scalar, ``Y`` ``(1, m)``.
+The unit is the deep module's one-layer sigmoid network with ``W = w^T``, so it runs on
+the same operations (and compiled kernels) as the other models.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from cnn_core import _ops
+from cnn_core._backend import resolve_backend
+from cnn_core._validation import (
+    as_float_array,
+    as_labels,
+    check_labels,
+    check_learning_rate,
+    check_nonnegative_int,
+    check_positive_int,
+    check_shape,
+)
+
+__all__ = ["initialize_with_zeros", "propagate", "optimize", "predict", "model"]
+
+
+def initialize_with_zeros(dim):
+    """Zero parameters: ``w`` of shape ``(dim, 1)`` (float64) and ``b = 0.0``."""
+    dim = check_positive_int("dim", dim)
+    return np.zeros((dim, 1)), 0.0
+
+
+def _check_bias(b):
+    if isinstance(b, np.ndarray) and b.size == 1:
+        b = b.reshape(()).item()
+    if isinstance(b, bool) or not isinstance(b, numbers.Real) or not np.isfinite(b):
+        raise ValueError(f"b must be a finite real scalar; got {b!r}")
+    return float(b)
+
+
+def _check_w_X(w, X):
+    X = as_float_array("X", X)
+    w = as_float_array("w", w)
+    check_shape("w", w, (X.shape[0], 1), "(n_x, 1) with n_x = X.shape[0]")
+    return w, X
+
+
+def _forward(w, b, X, backend):
+    """``A = sigmoid(w^T X + b)``, ``(1, m)``."""
+    b_col = np.full((1, 1), b, dtype=np.result_type(w, X))
+    _, A = _ops.linear_activation_forward(X, w.T, b_col, "sigmoid", backend)
+    return A
+
+
+def _propagate(w, b, X, Y, backend):
+    A = _forward(w, b, X, backend)
+    cost = _ops.cross_entropy(A, Y, backend)
+    dZ = A - Y
+    # The layer gradient dW = dZ X^T / m is (1, n_x); the course's dw is its transpose.
+    _, dW, db = _ops.linear_backward(dZ, X, w.T, backend, need_dA_prev=False)
+    return {"dw": dW.T.copy(), "db": float(db[0, 0])}, cost
+
+
+def propagate(w, b, X, Y, *, backend=None):
+    """Cost and gradients of logistic regression at ``(w, b)``.
+
+    Arguments:
+        w: ``(n_x, 1)``; b: a real scalar; X: ``(n_x, m)``; Y: ``(1, m)`` labels.
+
+    Returns:
+        ``grads = {"dw": (n_x, 1), "db": float}`` and the cost as a 0-d NumPy float.
+    """
+    w, X = _check_w_X(w, X)
+    b = _check_bias(b)
+    Y = as_labels("Y", Y, X.shape[1])
+    grads, cost = _propagate(w, b, X, Y, resolve_backend(backend))
+    return grads, np.float64(cost)
+
+
+def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, backend):
+    costs = []
+    grads = {"dw": np.zeros_like(w), "db": 0.0}
+    for i in range(num_iterations):
+        grads, cost = _propagate(w, b, X, Y, backend)
+        w = w - learning_rate * grads["dw"]
+        b = b - learning_rate * grads["db"]
+        if i % 100 == 0:
+            costs.append(np.float64(cost))
+            if print_cost:
+                print("Cost after iteration %i: %f" % (i, cost))
+    return {"w": w, "b": b}, grads, costs
+
+
+def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=False, *,
+             backend=None):
+    """Gradient descent on ``(w, b)``.
+
+    Arguments:
+        w: ``(n_x, 1)``; b: scalar; X: ``(n_x, m)``; Y: ``(1, m)``.
+        num_iterations, learning_rate: of the loop.
+        print_cost: print ``Cost after iteration i: c`` every 100 iterations.
+
+    Returns:
+        ``params = {"w", "b"}`` after the last update, ``grads = {"dw", "db"}`` of the last
+        iteration (computed before its update; zeros if ``num_iterations`` is 0), and
+        ``costs``, the cost every 100 iterations from iteration 0.
+    """
+    w, X = _check_w_X(w, X)
+    b = _check_bias(b)
+    Y = as_labels("Y", Y, X.shape[1])
+    num_iterations = check_nonnegative_int("num_iterations", num_iterations)
+    learning_rate = check_learning_rate(learning_rate)
+    return _optimize(w.copy(), b, X, Y, num_iterations, learning_rate, print_cost,
+                     resolve_backend(backend))
+
+
+def predict(w, b, X, *, backend=None):
+    """Labels predicted by ``(w, b)``: 1.0 where ``sigmoid(w^T X + b) > 0.5``, else 0.0.
+
+    Arguments:
+        w: ``(n_x, 1)``; b: scalar; X: ``(n_x, m)``.
+
+    Returns:
+        ``Y_prediction`` of shape ``(1, m)``.
+    """
+    w, X = _check_w_X(w, X)
+    b = _check_bias(b)
+    A = _forward(w, b, X, resolve_backend(backend))
+    return (A > 0.5).astype(np.float64)
+
+
+def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0.5,
+          print_cost=False, *, backend=None):
+    """Train logistic regression from zeros and predict on both sets.
+
+    Arguments:
+        X_train: ``(n_x, m_train)``; Y_train: ``(1, m_train)`` labels in [0, 1].
+        X_test: ``(n_x, m_test)``; Y_test: ``(1, m_test)`` labels in [0, 1].
+        num_iterations, learning_rate: of gradient descent.
+        print_cost: print the cost every 100 iterations and both accuracies.
+
+    Returns:
+        ``{"costs", "Y_prediction_test", "Y_prediction_train", "w", "b",
+        "learning_rate", "num_iterations"}``.
+    """
+    X_train = as_float_array("X_train", X_train)
+    X_test = as_float_array("X_test", X_test)
+    if X_test.shape[0] != X_train.shape[0]:
+        raise ValueError(
+            f"X_test must have n_x = X_train.shape[0] = {X_train.shape[0]} rows; "
+            f"got shape {X_test.shape}"
+        )
+    Y_train = as_labels("Y_train", Y_train, X_train.shape[1])
+    Y_test = as_labels("Y_test", Y_test, X_test.shape[1])
+    check_labels("Y_train", Y_train)
+    check_labels("Y_test", Y_test)
+    num_iterations = check_nonnegative_int("num_iterations", num_iterations)
+    learning_rate = check_learning_rate(learning_rate)
+    backend = resolve_backend(backend)
+
+    w, b = initialize_with_zeros(X_train.shape[0])
+    params, _, costs = _optimize(w, b, X_train, Y_train, num_iterations, learning_rate,
+                                 print_cost, backend)
+    w, b = params["w"], params["b"]
+    Y_prediction_train = (_forward(w, b, X_train, backend) > 0.5).astype(np.float64)
+    Y_prediction_test = (_forward(w, b, X_test, backend) > 0.5).astype(np.float64)
+    if print_cost:
+        print("train accuracy: {} %".format(100 - np.mean(np.abs(Y_prediction_train - Y_train)) * 100))
+        print("test accuracy: {} %".format(100 - np.mean(np.abs(Y_prediction_test - Y_test)) * 100))
+    return {
+        "costs": costs,
+        "Y_prediction_test": Y_prediction_test,
+        "Y_prediction_train": Y_prediction_train,
+        "w": w,
+        "b": b,
+        "learning_rate": learning_rate,
+        "num_iterations": num_iterations,
+    }

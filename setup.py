@@ -1,0 +1,31 @@
+"""Build of cnn_core's compiled extension; the metadata lives in pyproject.toml.
+
+Cython directives are set here and only here. ``CNN_CORE_DEBUG_CYTHON=1`` turns the
+safety checks back on (bounds, wraparound, initialised memoryviews) for a debug build.
+"""
+import os
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+DIRECTIVES = {
+    "language_level": 3,
+    "boundscheck": False,
+    "wraparound": False,
+    "initializedcheck": False,
+    "nonecheck": False,
+    "cdivision": True,
+    "embedsignature": True,
+}
+if os.environ.get("CNN_CORE_DEBUG_CYTHON", "0") not in ("", "0"):
+    DIRECTIVES.update(boundscheck=True, wraparound=True, initializedcheck=True, nonecheck=True)
+
+extensions = [
+    Extension(
+        "cnn_core._kernels",
+        sources=["cnn_core/_kernels.pyx"],
+        extra_compile_args=[] if os.name == "nt" else ["-O3"],
+    )
+]
+
+setup(ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES))
