@@ -18,7 +18,8 @@ call must share the dtype. Python-level validation (finiteness, dtype promotion,
 allocation) lives in :mod:`cnn_core._ops`.
 """
 from libc.float cimport DBL_EPSILON, DBL_MIN, FLT_EPSILON, FLT_MIN
-from libc.math cimport exp, log, log1p, tanh
+from libc.math cimport NAN, exp, fabs, log, log1p, tanh
+from libc.stdlib cimport free, malloc
 from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
 
 ctypedef fused floating:
@@ -58,6 +59,26 @@ cdef inline double _activate(int activation, double z) noexcept nogil:
     if activation == TANH:
         return tanh(z)
     return z
+
+
+cdef inline double _logistic_loss(double z, double y) noexcept nogil:
+    """Cross-entropy of sigmoid(z) against y, from the logit: softplus(z) - y z.
+
+    -(y log s + (1 - y) log(1 - s)) with s = sigmoid(z) rearranges to
+    max(z, 0) - y z + log1p(exp(-|z|)), which is exact and finite for any z.
+    """
+    return (z if z > 0 else 0.0) - y * z + log1p(exp(-fabs(z)))
+
+
+cdef inline double _slope_from_output(int activation, double a) noexcept nogil:
+    """g'(z) written with the layer's output a = g(z), as the backward pass reads it."""
+    if activation == RELU:
+        return 1.0 if a > 0 else 0.0
+    if activation == SIGMOID:
+        return a * (1.0 - a)
+    if activation == TANH:
+        return 1.0 - a * a
+    return 1.0
 
 
 cdef inline double _activation_slope(int activation, double z) noexcept nogil:
@@ -314,3 +335,235 @@ def cross_entropy(const floating[:, ::1] A, const floating[:, ::1] Y):
                 if y != 1.0:
                     total += (1.0 - y) * log1p(-a)
     return -total / m
+
+
+def cross_entropy_with_logits(const floating[:, ::1] Z, const floating[:, ::1] Y):
+    """Mean cross-entropy of ``sigmoid(Z)`` against ``Y``, computed from the logits.
+
+    ``-(1/m) sum(Y log s + (1 - Y) log(1 - s))`` with ``s = sigmoid(Z)``, summed in the
+    form ``max(z, 0) - y z + log1p(exp(-|z|))``: exact and finite for logits of any size.
+    ``Z`` and ``Y`` are (n, m); the sum over all entries is divided by m.
+    """
+    cdef Py_ssize_t i, j, n = Z.shape[0], m = Z.shape[1]
+    cdef double total = 0.0
+    _check_shape("Y", Y.shape[0], Y.shape[1], n, m, "Z.shape")
+    if m <= 0 or n <= 0:
+        raise ValueError(f"Z must hold at least one example; got shape ({n}, {m})")
+    with nogil:
+        for i in range(n):
+            for j in range(m):
+                total += _logistic_loss(Z[i, j], Y[i, j])
+    return total / m
+
+
+# ---------------------------------------------------------------------------------------
+# Whole training loops.
+# ---------------------------------------------------------------------------------------
+
+cdef double _train_steps(int L, const Py_ssize_t* dims, Py_ssize_t m,
+                         const floating* X, bint x_fortran, const floating* Y,
+                         floating** W, floating** b, floating** A, floating** dZ,
+                         int hidden, double learning_rate, Py_ssize_t num_steps,
+                         bint want_cost) noexcept nogil:
+    """``num_steps`` full-batch gradient descent steps of an L-layer network.
+
+    Layers 1..L-1 use the ``hidden`` activation, layer L the sigmoid, the cost is the
+    mean cross-entropy. ``dims[l]`` is n_l (``dims[0] = n_x``); arrays are indexed from
+    0 for layer 1: ``W[l]`` (n_{l+1}, n_l), ``b[l]`` (n_{l+1}, 1), and the workspaces
+    ``A[l]``, ``dZ[l]`` (n_{l+1}, m), all C-ordered. Returns the cost at the parameters
+    before the first step when ``want_cost``, else NaN.
+
+    Per step: the forward pass is one gemm per layer, whose output buffer then gets
+    the bias and the activation in place (the backward pass reads g' from A, so Z is
+    not kept). The backward pass starts from dZ_L = A_L - Y; for each layer it first
+    hands the gradient down (``dZ_{l-1} = (W_l^T dZ_l) * g'(A_{l-1})``, with the old
+    W_l), then updates b_l from the row sums of dZ_l and W_l by one gemm with beta = 1:
+    ``W_l <- W_l - (lr/m) dZ_l A_{l-1}^T``. dW is never stored, and the input layer's
+    gradient is never formed.
+    """
+    cdef Py_ssize_t step, l, i, j, n, n_prev
+    cdef double cost = NAN, total, z, rate_over_m = learning_rate / m
+    cdef const floating* prev
+    cdef bint prev_fortran
+    cdef floating* a
+    cdef floating* d
+    for step in range(num_steps):
+        # Forward.
+        prev, prev_fortran = X, x_fortran
+        for l in range(L):
+            n, n_prev = dims[l + 1], dims[l]
+            _rowmajor_gemm(False, False, W[l], n, n_prev, False, prev_fortran, prev,
+                           n_prev, m, 1.0, 0.0, A[l], n, m)
+            a = A[l]
+            if l < L - 1:
+                for i in range(n):
+                    for j in range(m):
+                        # Round Z to the dtype before g, as the layer-by-layer code does.
+                        z = <floating> (a[i * m + j] + b[l][i])
+                        a[i * m + j] = <floating> _activate(hidden, z)
+            else:
+                total = 0.0
+                for i in range(n):
+                    for j in range(m):
+                        z = <floating> (a[i * m + j] + b[l][i])
+                        if want_cost and step == 0:
+                            total += _logistic_loss(z, Y[i * m + j])
+                        a[i * m + j] = <floating> _sigmoid(z)
+                if want_cost and step == 0:
+                    cost = total / m
+            prev, prev_fortran = A[l], False
+        # Backward: sigmoid + cross-entropy at the output.
+        n = dims[L]
+        a, d = A[L - 1], dZ[L - 1]
+        for i in range(n * m):
+            d[i] = a[i] - Y[i]
+        for l in range(L - 1, -1, -1):
+            n, n_prev = dims[l + 1], dims[l]
+            if l > 0:
+                prev, prev_fortran = A[l - 1], False
+                _rowmajor_gemm(True, False, W[l], n, n_prev, False, False, dZ[l], n, m,
+                               1.0, 0.0, dZ[l - 1], n_prev, m)
+                a, d = A[l - 1], dZ[l - 1]
+                for i in range(n_prev * m):
+                    d[i] = <floating> (d[i] * _slope_from_output(hidden, a[i]))
+            else:
+                prev, prev_fortran = X, x_fortran
+            d = dZ[l]
+            for i in range(n):
+                total = 0.0
+                for j in range(m):
+                    total += d[i * m + j]
+                b[l][i] = <floating> (b[l][i] - learning_rate * (total / m))
+            _rowmajor_gemm(False, False, dZ[l], n, m, True, prev_fortran, prev, n_prev, m,
+                           <floating> -rate_over_m, 1.0, W[l], n, n_prev)
+    return cost
+
+
+cdef class Trainer:
+    """Full-batch gradient descent of an L-layer network, with every buffer allocated once.
+
+    Built once per training run from the data and the parameter arrays, which it updates
+    in place; :meth:`run` then takes any number of steps without allocating. Layers
+    1..L-1 use ``hidden_activation`` (an ``ACTIVATION_CODES`` value: relu for the deep
+    models, tanh for the shallow one), the output layer the sigmoid with the
+    cross-entropy cost. A one-layer network is logistic regression.
+
+    Arguments:
+        X: (n_x, m), C- or Fortran-contiguous. Y: (n_L, m), C-contiguous.
+        weights: [W1 (n_1, n_x), ..., WL (n_L, n_{L-1})], C-contiguous and writeable.
+        biases: [b1 (n_1, 1), ..., bL (n_L, 1)], C-contiguous and writeable.
+        All arrays share one float dtype (float32 or float64).
+    """
+
+    cdef int L
+    cdef int hidden
+    cdef bint is_double
+    cdef bint x_fortran
+    cdef Py_ssize_t m
+    cdef Py_ssize_t* dims
+    cdef void** W
+    cdef void** b
+    cdef void** A
+    cdef void** dZ
+    cdef const void* X
+    cdef const void* Y
+    cdef object _keep_alive
+
+    def __cinit__(self):
+        self.dims = NULL
+        self.W = self.b = self.A = self.dZ = NULL
+
+    def __init__(self, X, Y, list weights, list biases, int hidden_activation):
+        import numpy as np
+
+        cdef Py_ssize_t l, L = len(weights)
+        if L < 1 or len(biases) != L:
+            raise ValueError(
+                f"weights and biases must list the same number (>= 1) of layers; "
+                f"got {len(weights)} and {len(biases)}"
+            )
+        _check_activation(hidden_activation)
+        dtype = np.asarray(X).dtype
+        if dtype not in (np.float64, np.float32):
+            raise TypeError(f"X must be float64 or float32; got {dtype}")
+        X = np.asarray(X)
+        if X.ndim != 2 or not (X.flags.c_contiguous or X.flags.f_contiguous):
+            raise ValueError("X must be a C- or Fortran-contiguous 2-D array")
+        m = X.shape[1]
+        _check_nonempty(X.shape[0], X.shape[0], m)
+        Y = np.asarray(Y)
+        for name, arrays in (("weights", weights), ("biases", biases)):
+            for l, arr in enumerate(arrays):
+                if not isinstance(arr, np.ndarray) or arr.dtype != dtype or arr.ndim != 2 \
+                        or not arr.flags.c_contiguous or not arr.flags.writeable:
+                    raise ValueError(
+                        f"{name}[{l}] must be a writeable C-contiguous 2-D {dtype} array"
+                    )
+        if Y.dtype != dtype or Y.ndim != 2 or not Y.flags.c_contiguous:
+            raise ValueError(f"Y must be a C-contiguous 2-D {dtype} array")
+        n_prev = X.shape[0]
+        for l in range(L):
+            _check_shape(f"weights[{l}]", weights[l].shape[0], weights[l].shape[1],
+                         weights[l].shape[0], n_prev, "(n_l, n_{l-1})")
+            _check_nonempty(weights[l].shape[0], n_prev, m)
+            _check_shape(f"biases[{l}]", biases[l].shape[0], biases[l].shape[1],
+                         weights[l].shape[0], 1, "(n_l, 1)")
+            n_prev = weights[l].shape[0]
+        _check_shape("Y", Y.shape[0], Y.shape[1], n_prev, m, "(n_L, m)")
+
+        workspaces = [np.empty((w.shape[0], m), dtype=dtype) for w in weights]
+        gradients = [np.empty((w.shape[0], m), dtype=dtype) for w in weights]
+        self._keep_alive = (X, Y, list(weights), list(biases), workspaces, gradients)
+        self.L, self.m, self.hidden = L, m, hidden_activation
+        self.is_double = dtype == np.float64
+        self.x_fortran = not X.flags.c_contiguous
+        self.dims = <Py_ssize_t*> malloc((L + 1) * sizeof(Py_ssize_t))
+        self.W = <void**> malloc(L * sizeof(void*))
+        self.b = <void**> malloc(L * sizeof(void*))
+        self.A = <void**> malloc(L * sizeof(void*))
+        self.dZ = <void**> malloc(L * sizeof(void*))
+        if not (self.dims and self.W and self.b and self.A and self.dZ):
+            raise MemoryError()
+        self.dims[0] = X.shape[0]
+        for l in range(L):
+            self.dims[l + 1] = weights[l].shape[0]
+            self.W[l] = <void*> <size_t> weights[l].ctypes.data
+            self.b[l] = <void*> <size_t> biases[l].ctypes.data
+            self.A[l] = <void*> <size_t> workspaces[l].ctypes.data
+            self.dZ[l] = <void*> <size_t> gradients[l].ctypes.data
+        self.X = <const void*> <size_t> X.ctypes.data
+        self.Y = <const void*> <size_t> Y.ctypes.data
+
+    def __dealloc__(self):
+        free(self.dims)
+        free(self.W)
+        free(self.b)
+        free(self.A)
+        free(self.dZ)
+
+    @property
+    def output(self):
+        """The output layer's activations after the last forward pass, (n_L, m)."""
+        return self._keep_alive[4][-1]
+
+    def run(self, Py_ssize_t num_steps, double learning_rate, bint want_cost=False):
+        """Take ``num_steps`` steps; return the cost before the first one (or NaN)."""
+        cdef double cost
+        if num_steps < 0:
+            raise ValueError(f"num_steps must be >= 0; got {num_steps}")
+        if not learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0; got {learning_rate}")
+        with nogil:
+            if self.is_double:
+                cost = _train_steps(self.L, self.dims, self.m, <const double*> self.X,
+                                    self.x_fortran, <const double*> self.Y,
+                                    <double**> self.W, <double**> self.b,
+                                    <double**> self.A, <double**> self.dZ,
+                                    self.hidden, learning_rate, num_steps, want_cost)
+            else:
+                cost = _train_steps(self.L, self.dims, self.m, <const float*> self.X,
+                                    self.x_fortran, <const float*> self.Y,
+                                    <float**> self.W, <float**> self.b,
+                                    <float**> self.A, <float**> self.dZ,
+                                    self.hidden, learning_rate, num_steps, want_cost)
+        return cost

@@ -104,8 +104,112 @@ def cross_entropy(A, Y, backend):
     return float(-np.sum(logprobs) / m)
 
 
+def cross_entropy_with_logits(Z, Y, backend):
+    """Mean cross-entropy of ``sigmoid(Z)`` against ``Y`` from the logits ``Z`` ``(n, m)``.
+
+    ``-(y log s + (1 - y) log(1 - s))`` with ``s = sigmoid(z)`` equals
+    ``max(z, 0) - y z + log1p(exp(-|z|))``: exact and finite for any logit, where the
+    form with probabilities must clip once ``s`` rounds to 0 or 1 (|z| > ~37 in float64).
+    The training loops record this cost. Returns a Python float.
+    """
+    m = Z.shape[1]
+    if backend == "cython":
+        K = _backend.kernels()
+        return K.cross_entropy_with_logits(_c_for_kernel(Z, Z.dtype), _c_for_kernel(Y, Z.dtype))
+    Z = Z.astype(np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    return float(np.sum(np.maximum(Z, 0) - Y * Z + np.log1p(np.exp(-np.abs(Z)))) / m)
+
+
 def update_in_place(parameters, grads, learning_rate, n_layers):
     """Gradient descent on the model's own arrays: ``W -= lr * dW``, ``b -= lr * db``."""
     for l in range(1, n_layers + 1):
         parameters[f"W{l}"] -= learning_rate * grads[f"dW{l}"]
         parameters[f"b{l}"] -= learning_rate * grads[f"db{l}"]
+
+
+# ---------------------------------------------------------------------------------------
+# The network all the models are: [LINEAR -> hidden]*(L-1) -> LINEAR -> SIGMOID.
+# ---------------------------------------------------------------------------------------
+
+def forward_layers(X, parameters, n_layers, hidden, backend):
+    """Forward pass; returns ``AL`` and the caches ``[((A_prev, W, b), Z), ...]``."""
+    caches = []
+    A = X
+    for l in range(1, n_layers + 1):
+        W, b = parameters[f"W{l}"], parameters[f"b{l}"]
+        activation = "sigmoid" if l == n_layers else hidden
+        Z, A_next = linear_activation_forward(A, W, b, activation, backend)
+        caches.append(((A, W, b), Z))
+        A = A_next
+    return A, caches
+
+
+def backward_layers(AL, Y, caches, hidden, backend, need_dA0=True):
+    """Backward pass from the cross-entropy of a sigmoid output; the notes' grads dict.
+
+    The output's ``dZ`` is ``AL - Y`` (what ``dAL * sigmoid'(ZL)`` simplifies to, without
+    its division); ``grads["dA{l}"]`` is the gradient layer l hands down (w.r.t. A^[l-1]).
+    """
+    grads = {}
+    n_layers = len(caches)
+    dZ = AL - Y
+    for l in range(n_layers, 0, -1):
+        (A_prev, W, _), _ = caches[l - 1]
+        dA_prev, dW, db = linear_backward(dZ, A_prev, W, backend,
+                                          need_dA_prev=need_dA0 or l > 1)
+        grads[f"dA{l}"], grads[f"dW{l}"], grads[f"db{l}"] = dA_prev, dW, db
+        if l > 1:
+            dZ = activation_backward(dA_prev, caches[l - 2][1], hidden, backend)
+    return grads
+
+
+def _numpy_steps(X, Y, parameters, n_layers, hidden, learning_rate, num_steps, want_cost):
+    """The reference loop, operation by operation; returns the first step's cost or NaN."""
+    cost = float("nan")
+    for step in range(num_steps):
+        AL, caches = forward_layers(X, parameters, n_layers, hidden, "numpy")
+        if want_cost and step == 0:
+            cost = cross_entropy_with_logits(caches[-1][1], Y, "numpy")
+        grads = backward_layers(AL, Y, caches, hidden, "numpy", need_dA0=False)
+        update_in_place(parameters, grads, learning_rate, n_layers)
+    return cost
+
+
+def gradient_descent(X, Y, parameters, hidden, learning_rate, num_iterations, every,
+                     on_cost, backend):
+    """Full-batch gradient descent of ``[LINEAR -> hidden]*(L-1) -> LINEAR -> SIGMOID``.
+
+    Arguments:
+        X: ``(n_x, m)``; Y: ``(n_L, m)``, both of the parameters' dtype.
+        parameters: ``{"W1", "b1", ..., "WL", "bL"}``, the caller's own C-contiguous
+            arrays, updated in place.
+        hidden: the hidden layers' activation (``"relu"`` or ``"tanh"``).
+        every: record the cost at iterations 0, every, 2 every, ... and pass each
+            ``(iteration, cost)`` to ``on_cost``.
+
+    Returns:
+        The recorded costs. On "cython" all the iterations between two records run in
+        one compiled call that allocates nothing (``_kernels.Trainer``).
+    """
+    n_layers = len(parameters) // 2
+    if backend == "cython":
+        K = _backend.kernels()
+        trainer = K.Trainer(
+            _for_kernel(X, X.dtype), _c_for_kernel(Y, X.dtype),
+            [parameters[f"W{l}"] for l in range(1, n_layers + 1)],
+            [parameters[f"b{l}"] for l in range(1, n_layers + 1)],
+            K.ACTIVATION_CODES[hidden],
+        )
+
+        def steps(count):
+            return trainer.run(count, learning_rate, True)
+    else:
+        def steps(count):
+            return _numpy_steps(X, Y, parameters, n_layers, hidden, learning_rate, count, True)
+    costs = []
+    for start in range(0, num_iterations, every):
+        cost = steps(min(every, num_iterations - start))
+        costs.append(cost)
+        on_cost(start, cost)
+    return costs

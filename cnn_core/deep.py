@@ -154,19 +154,6 @@ def linear_activation_forward(A_prev, W, b, activation, *, backend=None):
     return A, ((A_prev, W, b), Z)
 
 
-def _forward_layers(X, parameters, L, backend):
-    """``L_model_forward`` without validation: returns ``AL`` and the caches."""
-    caches = []
-    A = X
-    for l in range(1, L + 1):
-        W, b = parameters[f"W{l}"], parameters[f"b{l}"]
-        activation = "sigmoid" if l == L else "relu"
-        Z, A_next = _ops.linear_activation_forward(A, W, b, activation, backend)
-        caches.append(((A, W, b), Z))
-        A = A_next
-    return A, caches
-
-
 def _check_binary_output(parameters, L):
     if parameters[f"W{L}"].shape[0] != 1:
         raise ValueError(
@@ -189,7 +176,7 @@ def L_model_forward(X, parameters, *, backend=None):
     X = as_float_array("X", X)
     checked, L = check_parameters(parameters, X.shape[0])
     _check_binary_output(checked, L)
-    return _forward_layers(X, checked, L, resolve_backend(backend))
+    return _ops.forward_layers(X, checked, L, "relu", resolve_backend(backend))
 
 
 def compute_cost(AL, Y, *, backend=None):
@@ -326,24 +313,6 @@ def _check_caches(caches, m):
     return checked
 
 
-def _backward_layers(AL, Y, caches, backend, need_dA0=True):
-    """``L_model_backward`` without validation. Returns the notes' grads dict."""
-    grads = {}
-    L = len(caches)
-    # Sigmoid followed by cross-entropy: dAL * sigmoid'(ZL) simplifies to AL - Y, which
-    # equals the notes' -(Y/AL - (1-Y)/(1-AL)) * s(1-s) but has no division to blow up
-    # when AL saturates at 0 or 1.
-    dZ = AL - Y
-    for l in range(L, 0, -1):
-        (A_prev, W, _), _ = caches[l - 1]
-        dA_prev, dW, db = _ops.linear_backward(dZ, A_prev, W, backend,
-                                               need_dA_prev=need_dA0 or l > 1)
-        grads[f"dA{l}"], grads[f"dW{l}"], grads[f"db{l}"] = dA_prev, dW, db
-        if l > 1:
-            dZ = _ops.activation_backward(dA_prev, caches[l - 2][1], "relu", backend)
-    return grads
-
-
 def L_model_backward(AL, Y, caches, *, backend=None):
     """Backward pass of ``[LINEAR -> RELU] * (L-1) -> LINEAR -> SIGMOID``.
 
@@ -365,7 +334,7 @@ def L_model_backward(AL, Y, caches, *, backend=None):
     check_shape("AL", AL, (1, AL.shape[1]), "(1, m)")
     Y = as_labels("Y", Y, AL.shape[1])
     checked = _check_caches(caches, AL.shape[1])
-    return _backward_layers(AL, Y, checked, resolve_backend(backend))
+    return _ops.backward_layers(AL, Y, checked, "relu", resolve_backend(backend))
 
 
 def update_parameters(parameters, grads, learning_rate):
@@ -401,18 +370,15 @@ def _train(X, Y, parameters, learning_rate, num_iterations, print_cost, backend,
     Costs are recorded (and printed) every 100 iterations, from iteration 0; the cost of
     an iteration is that of the parameters before its update, as in the notes.
     """
-    parameters = {k: np.array(v, dtype=X.dtype, copy=True) for k, v in parameters.items()}
-    L = len(parameters) // 2
-    costs = []
-    for i in range(num_iterations):
-        AL, caches = _forward_layers(X, parameters, L, backend)
-        if i % 100 == 0:
-            cost = _ops.cross_entropy(AL, Y, backend)
-            costs.append(cost)
-            if print_cost:
-                print(cost_line(i, cost))
-        grads = _backward_layers(AL, Y, caches, backend, need_dA0=False)
-        _ops.update_in_place(parameters, grads, learning_rate, L)
+    parameters = {k: np.array(v, dtype=X.dtype, order="C", copy=True)
+                  for k, v in parameters.items()}
+
+    def report(i, cost):
+        if print_cost:
+            print(cost_line(i, cost))
+
+    costs = _ops.gradient_descent(X, Y, parameters, "relu", learning_rate, num_iterations,
+                                  100, report, backend)
     return parameters, costs
 
 
@@ -504,7 +470,7 @@ def predict(X, y, parameters, *, backend=None):
     _check_binary_output(checked, L)
     m = X.shape[1]
     y = None if y is None else as_labels("y", y, m)
-    probas, _ = _forward_layers(X, checked, L, resolve_backend(backend))
+    probas, _ = _ops.forward_layers(X, checked, L, "relu", resolve_backend(backend))
     p = (probas > 0.5).astype(np.float64)
     if y is not None:
         print("Accuracy: " + str(np.sum((p == y) / m)))

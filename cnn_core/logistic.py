@@ -56,15 +56,14 @@ def _check_w_X(w, X):
 
 
 def _forward(w, b, X, backend):
-    """``A = sigmoid(w^T X + b)``, ``(1, m)``."""
+    """``Z = w^T X + b`` and ``A = sigmoid(Z)``, both ``(1, m)``."""
     b_col = np.full((1, 1), b, dtype=np.result_type(w, X))
-    _, A = _ops.linear_activation_forward(X, w.T, b_col, "sigmoid", backend)
-    return A
+    return _ops.linear_activation_forward(X, w.T, b_col, "sigmoid", backend)
 
 
 def _propagate(w, b, X, Y, backend):
-    A = _forward(w, b, X, backend)
-    cost = _ops.cross_entropy(A, Y, backend)
+    Z, A = _forward(w, b, X, backend)
+    cost = _ops.cross_entropy_with_logits(Z, Y, backend)
     dZ = A - Y
     # The layer gradient dW = dZ X^T / m is (1, n_x); the course's dw is its transpose.
     _, dW, db = _ops.linear_backward(dZ, X, w.T, backend, need_dA_prev=False)
@@ -88,17 +87,30 @@ def propagate(w, b, X, Y, *, backend=None):
 
 
 def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, backend):
-    costs = []
+    """Gradient descent from ``(w, b)``; the course's ``(params, grads, costs)``.
+
+    All iterations but the last run as the one-layer case of the shared training loop;
+    the last runs through :func:`_propagate` so that its gradients can be returned.
+    """
+    def report(i, cost):
+        if print_cost:
+            print("Cost after iteration %i: %f" % (i, cost))
+
+    dtype = X.dtype
+    parameters = {"W1": np.array(w.T, dtype=dtype, order="C"), "b1": np.full((1, 1), b, dtype)}
+    Y = Y.astype(dtype, copy=False)
+    costs = _ops.gradient_descent(X, Y, parameters, "identity", learning_rate,
+                                  max(num_iterations - 1, 0), 100, report, backend)
+    w, b = parameters["W1"].T.copy(), float(parameters["b1"][0, 0])
     grads = {"dw": np.zeros_like(w), "db": 0.0}
-    for i in range(num_iterations):
+    if num_iterations > 0:
         grads, cost = _propagate(w, b, X, Y, backend)
+        if (num_iterations - 1) % 100 == 0:
+            costs.append(cost)
+            report(num_iterations - 1, cost)
         w = w - learning_rate * grads["dw"]
         b = b - learning_rate * grads["db"]
-        if i % 100 == 0:
-            costs.append(np.float64(cost))
-            if print_cost:
-                print("Cost after iteration %i: %f" % (i, cost))
-    return {"w": w, "b": b}, grads, costs
+    return {"w": w, "b": b}, grads, [np.float64(c) for c in costs]
 
 
 def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=False, *,
@@ -135,7 +147,7 @@ def predict(w, b, X, *, backend=None):
     """
     w, X = _check_w_X(w, X)
     b = _check_bias(b)
-    A = _forward(w, b, X, resolve_backend(backend))
+    _, A = _forward(w, b, X, resolve_backend(backend))
     return (A > 0.5).astype(np.float64)
 
 
@@ -172,8 +184,8 @@ def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0
     params, _, costs = _optimize(w, b, X_train, Y_train, num_iterations, learning_rate,
                                  print_cost, backend)
     w, b = params["w"], params["b"]
-    Y_prediction_train = (_forward(w, b, X_train, backend) > 0.5).astype(np.float64)
-    Y_prediction_test = (_forward(w, b, X_test, backend) > 0.5).astype(np.float64)
+    Y_prediction_train = (_forward(w, b, X_train, backend)[1] > 0.5).astype(np.float64)
+    Y_prediction_test = (_forward(w, b, X_test, backend)[1] > 0.5).astype(np.float64)
     if print_cost:
         print("train accuracy: {} %".format(100 - np.mean(np.abs(Y_prediction_train - Y_train)) * 100))
         print("test accuracy: {} %".format(100 - np.mean(np.abs(Y_prediction_test - Y_test)) * 100))

@@ -223,18 +223,16 @@ def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False, *, learning_rate
     learning_rate = check_learning_rate(learning_rate)
     backend = resolve_backend(backend)
     n_x, _, n_y = layer_sizes(X, Y)
-    parameters = {k: v.astype(X.dtype) for k, v in initialize_parameters(n_x, n_h, n_y).items()}
+    parameters = {k: np.array(v, dtype=X.dtype, order="C")
+                  for k, v in initialize_parameters(n_x, n_h, n_y).items()}
     Y = Y.astype(X.dtype, copy=False)
-    costs = []
-    for i in range(num_iterations):
-        A2, cache = _forward(X, parameters, backend)
-        if i % 1000 == 0:
-            cost = _ops.cross_entropy(A2, Y, backend)
-            costs.append(cost)
-            if print_cost:
-                print("Cost after iteration %i: %f" % (i, cost))
-        grads = _backward(parameters, cache, X, Y, backend)
-        _ops.update_in_place(parameters, grads, learning_rate, 2)
+
+    def report(i, cost):
+        if print_cost:
+            print("Cost after iteration %i: %f" % (i, cost))
+
+    costs = _ops.gradient_descent(X, Y, parameters, "tanh", learning_rate, num_iterations,
+                                  1000, report, backend)
     return (parameters, costs) if return_costs else parameters
 
 
