@@ -7,7 +7,10 @@ workload each implementation is timed over a block of iterations, the blocks of 
 implementations are interleaved (A B C A B C ...) so that drift of the machine affects
 them alike, and the median per-iteration time over the repeats is reported, with its
 ratio to cnn_core's compiled backend and to G, the bare gemm calls of one step (the
-floor that any implementation doing the same products must pay).
+floor that any implementation doing the same products must pay), taken through the
+BLAS that cnn_core calls (scipy's); "G numpy BLAS" is the same products through
+NumPy's own BLAS. Before each timed block the script sleeps briefly, so that thread
+pools that the previous implementation left spinning do not slow the next one.
 
 Workloads:
     W1  planar 2-4-1 tanh/sigmoid, m = 400, rate 1.2
@@ -17,7 +20,7 @@ Workloads:
 
 Implementations (each only if importable): cnn_core compiled, cnn_core NumPy, JAX jit of a
 full step, PyTorch eager, scikit-learn MLPClassifier (one full-batch SGD step through
-partial_fit), G.
+partial_fit), G and G numpy BLAS.
 """
 from __future__ import annotations
 
@@ -106,8 +109,43 @@ def cnn_core_numpy(w):
     return lambda k: _ops._numpy_steps(w.X, w.Y, params, L, w.hidden, w.rate, k, True)
 
 
+def gemm_floor_scipy(w):
+    """G: the matrix products of one step and nothing else, through the BLAS cnn_core
+    calls (scipy's), with the same operand layouts and the update's beta = 1."""
+    from scipy.linalg import blas
+
+    gemm = blas.dgemm if w.dtype == np.float64 else blas.sgemm
+    params = w.fresh_parameters()
+    L = len(w.dims) - 1
+    m = w.X.shape[1]
+    x_fortran = not w.X.flags.c_contiguous
+    A = [w.X] + [np.empty((n, m), w.dtype) for n in w.dims[1:]]
+    dZ = [None] + [np.full((n, m), 0.01, w.dtype) for n in w.dims[1:]]
+
+    def transposed(l):
+        """A[l]^T as a Fortran-ordered operand and its trans flag for gemm."""
+        if l == 0 and x_fortran:
+            return A[0], 1
+        return A[l].T, 0
+
+    def run(k):
+        for _ in range(k):
+            for l in range(1, L + 1):  # Z^T = A_prev^T W^T
+                a, ta = transposed(l - 1)
+                gemm(1.0, a, params[f"W{l}"].T, trans_a=ta, c=A[l].T, overwrite_c=1)
+            for l in range(L, 0, -1):
+                if l > 1:  # dA_prev^T = dZ^T W
+                    gemm(1.0, dZ[l].T, params[f"W{l}"].T, trans_b=1, c=dZ[l - 1].T,
+                         overwrite_c=1)
+                a, ta = transposed(l - 1)  # W^T += alpha A_prev dZ^T
+                gemm(-1e-9, a, dZ[l].T, trans_a=1 - ta, beta=1.0,
+                     c=params[f"W{l}"].T, overwrite_c=1)
+    return run
+
+
 def gemm_floor(w):
-    """G: the matrix products of one step and nothing else, into preallocated outputs."""
+    """G: the matrix products of one step and nothing else, into preallocated outputs,
+    through NumPy's own BLAS."""
     params = w.fresh_parameters()
     L = len(w.dims) - 1
     m = w.X.shape[1]
@@ -218,8 +256,13 @@ IMPLEMENTATIONS = [
     ("JAX jit", jax_step),
     ("PyTorch eager", torch_eager),
     ("sklearn MLP", sklearn_mlp),
-    ("G (gemm floor)", gemm_floor),
+    ("G numpy BLAS", gemm_floor),
+    ("G", gemm_floor_scipy),
 ]
+
+#: Seconds to wait before each timed block: BLAS thread pools spin for a while after a
+#: call, and a pool left spinning by the previous implementation would slow the next.
+SETTLE_SECONDS = 0.3
 
 
 # ---------------------------------------------------------------------------------------
@@ -244,6 +287,7 @@ def measure(workload, repeats, target_seconds):
     samples = {name: [] for name in runners}
     for _ in range(repeats):
         for name, (run, k) in runners.items():
+            time.sleep(SETTLE_SECONDS)
             start = time.perf_counter()
             run(k)
             samples[name].append((time.perf_counter() - start) / k)
@@ -284,7 +328,7 @@ def main(argv=None):
             continue
         times = measure(workload, args.repeats, args.block_seconds)
         base = times.get("cnn_core compiled")
-        floor = times.get("G (gemm floor)")
+        floor = times.get("G")
         print(f"\n{workload.name}: {workload.description}")
         print(f"  {'implementation':<20} {'s/iteration':>12} {'/ compiled':>11} {'/ G':>8}")
         for name, seconds in times.items():

@@ -70,17 +70,6 @@ cdef inline double _logistic_loss(double z, double y) noexcept nogil:
     return (z if z > 0 else 0.0) - y * z + log1p(exp(-fabs(z)))
 
 
-cdef inline double _slope_from_output(int activation, double a) noexcept nogil:
-    """g'(z) written with the layer's output a = g(z), as the backward pass reads it."""
-    if activation == RELU:
-        return 1.0 if a > 0 else 0.0
-    if activation == SIGMOID:
-        return a * (1.0 - a)
-    if activation == TANH:
-        return 1.0 - a * a
-    return 1.0
-
-
 cdef inline double _activation_slope(int activation, double z) noexcept nogil:
     """g'(z), the local derivative used by the backward pass."""
     cdef double s
@@ -360,29 +349,91 @@ def cross_entropy_with_logits(const floating[:, ::1] Z, const floating[:, ::1] Y
 # Whole training loops.
 # ---------------------------------------------------------------------------------------
 
+cdef void _add_bias_and_activate_rows(floating* a, const floating* b, Py_ssize_t n,
+                                      Py_ssize_t m, int activation) noexcept nogil:
+    """``A = g(Z + b)`` in place over a C-ordered (n, m) buffer holding ``W . A_prev``.
+
+    One plain loop per activation, in the array's own type, so that the compiler can
+    vectorise it. Z is rounded to the dtype before g, as the layer-by-layer code does.
+    """
+    cdef Py_ssize_t i, j
+    cdef floating bias, z
+    cdef floating* row
+    for i in range(n):
+        bias = b[i]
+        row = a + i * m
+        if activation == RELU:
+            for j in range(m):
+                z = row[j] + bias
+                row[j] = z if z > 0 else 0
+        elif activation == TANH:
+            for j in range(m):
+                z = row[j] + bias
+                row[j] = <floating> tanh(z)
+        elif activation == SIGMOID:
+            for j in range(m):
+                z = row[j] + bias
+                row[j] = <floating> _sigmoid(z)
+        else:
+            for j in range(m):
+                row[j] = row[j] + bias
+
+
+cdef void _multiply_by_slope(floating* d, const floating* a, Py_ssize_t size,
+                             int activation) noexcept nogil:
+    """``dZ = dA * g'(Z)`` in place, with g' read from the layer's output ``a = g(z)``."""
+    cdef Py_ssize_t i
+    if activation == RELU:  # a > 0 exactly where z > 0; the course's slope 0 at 0
+        for i in range(size):
+            d[i] = d[i] if a[i] > 0 else 0
+    elif activation == TANH:
+        for i in range(size):
+            d[i] = d[i] * (1 - a[i] * a[i])
+    elif activation == SIGMOID:
+        for i in range(size):
+            d[i] = d[i] * (a[i] * (1 - a[i]))
+
+
+cdef double _sigmoid_output(floating* a, const floating* b, const floating* Y,
+                            Py_ssize_t n, Py_ssize_t m, bint want_cost) noexcept nogil:
+    """The output layer in place: ``A_L = sigmoid(Z_L + b)``; returns the mean
+    cross-entropy, computed from the logits in the same pass (or NaN)."""
+    cdef Py_ssize_t i, j
+    cdef floating z
+    cdef double total = 0.0
+    for i in range(n):
+        for j in range(m):
+            z = a[i * m + j] + b[i]
+            if want_cost:
+                total += _logistic_loss(z, Y[i * m + j])
+            a[i * m + j] = <floating> _sigmoid(z)
+    return total / m if want_cost else NAN
+
+
 cdef double _train_steps(int L, const Py_ssize_t* dims, Py_ssize_t m,
                          const floating* X, bint x_fortran, const floating* Y,
-                         floating** W, floating** b, floating** A, floating** dZ,
-                         int hidden, double learning_rate, Py_ssize_t num_steps,
-                         bint want_cost) noexcept nogil:
+                         const floating* ones, floating** W, floating** b, floating** A,
+                         floating** dZ, int hidden, double learning_rate,
+                         Py_ssize_t num_steps, bint want_cost) noexcept nogil:
     """``num_steps`` full-batch gradient descent steps of an L-layer network.
 
     Layers 1..L-1 use the ``hidden`` activation, layer L the sigmoid, the cost is the
     mean cross-entropy. ``dims[l]`` is n_l (``dims[0] = n_x``); arrays are indexed from
     0 for layer 1: ``W[l]`` (n_{l+1}, n_l), ``b[l]`` (n_{l+1}, 1), and the workspaces
-    ``A[l]``, ``dZ[l]`` (n_{l+1}, m), all C-ordered. Returns the cost at the parameters
-    before the first step when ``want_cost``, else NaN.
+    ``A[l]``, ``dZ[l]`` (n_{l+1}, m), all C-ordered; ``ones`` holds m ones. Returns the
+    cost at the parameters before the first step when ``want_cost``, else NaN.
 
     Per step: the forward pass is one gemm per layer, whose output buffer then gets
     the bias and the activation in place (the backward pass reads g' from A, so Z is
     not kept). The backward pass starts from dZ_L = A_L - Y; for each layer it first
     hands the gradient down (``dZ_{l-1} = (W_l^T dZ_l) * g'(A_{l-1})``, with the old
-    W_l), then updates b_l from the row sums of dZ_l and W_l by one gemm with beta = 1:
-    ``W_l <- W_l - (lr/m) dZ_l A_{l-1}^T``. dW is never stored, and the input layer's
-    gradient is never formed.
+    W_l), then updates b_l by one gemv against the ones (``b_l <- b_l - (lr/m) dZ_l 1``)
+    and W_l by one gemm with beta = 1 (``W_l <- W_l - (lr/m) dZ_l A_{l-1}^T``). dW and
+    db are never stored, and the input layer's gradient is never formed.
     """
-    cdef Py_ssize_t step, l, i, j, n, n_prev
-    cdef double cost = NAN, total, z, rate_over_m = learning_rate / m
+    cdef Py_ssize_t step, l, i, n, n_prev
+    cdef double cost = NAN, first_cost
+    cdef floating minus_rate_over_m = <floating> (-learning_rate / m)
     cdef const floating* prev
     cdef bint prev_fortran
     cdef floating* a
@@ -394,28 +445,16 @@ cdef double _train_steps(int L, const Py_ssize_t* dims, Py_ssize_t m,
             n, n_prev = dims[l + 1], dims[l]
             _rowmajor_gemm(False, False, W[l], n, n_prev, False, prev_fortran, prev,
                            n_prev, m, 1.0, 0.0, A[l], n, m)
-            a = A[l]
             if l < L - 1:
-                for i in range(n):
-                    for j in range(m):
-                        # Round Z to the dtype before g, as the layer-by-layer code does.
-                        z = <floating> (a[i * m + j] + b[l][i])
-                        a[i * m + j] = <floating> _activate(hidden, z)
+                _add_bias_and_activate_rows(A[l], b[l], n, m, hidden)
             else:
-                total = 0.0
-                for i in range(n):
-                    for j in range(m):
-                        z = <floating> (a[i * m + j] + b[l][i])
-                        if want_cost and step == 0:
-                            total += _logistic_loss(z, Y[i * m + j])
-                        a[i * m + j] = <floating> _sigmoid(z)
-                if want_cost and step == 0:
-                    cost = total / m
+                first_cost = _sigmoid_output(A[l], b[l], Y, n, m, want_cost and step == 0)
+                if step == 0:
+                    cost = first_cost
             prev, prev_fortran = A[l], False
         # Backward: sigmoid + cross-entropy at the output.
-        n = dims[L]
         a, d = A[L - 1], dZ[L - 1]
-        for i in range(n * m):
+        for i in range(dims[L] * m):
             d[i] = a[i] - Y[i]
         for l in range(L - 1, -1, -1):
             n, n_prev = dims[l + 1], dims[l]
@@ -423,19 +462,13 @@ cdef double _train_steps(int L, const Py_ssize_t* dims, Py_ssize_t m,
                 prev, prev_fortran = A[l - 1], False
                 _rowmajor_gemm(True, False, W[l], n, n_prev, False, False, dZ[l], n, m,
                                1.0, 0.0, dZ[l - 1], n_prev, m)
-                a, d = A[l - 1], dZ[l - 1]
-                for i in range(n_prev * m):
-                    d[i] = <floating> (d[i] * _slope_from_output(hidden, a[i]))
+                _multiply_by_slope(dZ[l - 1], A[l - 1], n_prev * m, hidden)
             else:
                 prev, prev_fortran = X, x_fortran
-            d = dZ[l]
-            for i in range(n):
-                total = 0.0
-                for j in range(m):
-                    total += d[i * m + j]
-                b[l][i] = <floating> (b[l][i] - learning_rate * (total / m))
+            # dZ_l is C-ordered (n, m): Fortran sees (m, n), so 'T' gives dZ_l . 1.
+            _gemv(c'T', <int> m, <int> n, minus_rate_over_m, dZ[l], <int> m, ones, 1.0, b[l])
             _rowmajor_gemm(False, False, dZ[l], n, m, True, prev_fortran, prev, n_prev, m,
-                           <floating> -rate_over_m, 1.0, W[l], n, n_prev)
+                           minus_rate_over_m, 1.0, W[l], n, n_prev)
     return cost
 
 
@@ -465,6 +498,7 @@ cdef class Trainer:
     cdef void** b
     cdef void** A
     cdef void** dZ
+    cdef const void* ones
     cdef const void* X
     cdef const void* Y
     cdef object _keep_alive
@@ -513,7 +547,8 @@ cdef class Trainer:
 
         workspaces = [np.empty((w.shape[0], m), dtype=dtype) for w in weights]
         gradients = [np.empty((w.shape[0], m), dtype=dtype) for w in weights]
-        self._keep_alive = (X, Y, list(weights), list(biases), workspaces, gradients)
+        ones = np.ones(m, dtype=dtype)
+        self._keep_alive = (X, Y, list(weights), list(biases), workspaces, gradients, ones)
         self.L, self.m, self.hidden = L, m, hidden_activation
         self.is_double = dtype == np.float64
         self.x_fortran = not X.flags.c_contiguous
@@ -533,6 +568,7 @@ cdef class Trainer:
             self.dZ[l] = <void*> <size_t> gradients[l].ctypes.data
         self.X = <const void*> <size_t> X.ctypes.data
         self.Y = <const void*> <size_t> Y.ctypes.data
+        self.ones = <const void*> <size_t> ones.ctypes.data
 
     def __dealloc__(self):
         free(self.dims)
@@ -557,13 +593,13 @@ cdef class Trainer:
             if self.is_double:
                 cost = _train_steps(self.L, self.dims, self.m, <const double*> self.X,
                                     self.x_fortran, <const double*> self.Y,
-                                    <double**> self.W, <double**> self.b,
+                                    <const double*> self.ones, <double**> self.W, <double**> self.b,
                                     <double**> self.A, <double**> self.dZ,
                                     self.hidden, learning_rate, num_steps, want_cost)
             else:
                 cost = _train_steps(self.L, self.dims, self.m, <const float*> self.X,
                                     self.x_fortran, <const float*> self.Y,
-                                    <float**> self.W, <float**> self.b,
+                                    <const float*> self.ones, <float**> self.W, <float**> self.b,
                                     <float**> self.A, <float**> self.dZ,
                                     self.hidden, learning_rate, num_steps, want_cost)
         return cost
