@@ -136,3 +136,30 @@ def test_mixed_dtypes_are_refused(K):
     with pytest.raises((TypeError, ValueError)):
         K.linear_activation_forward(A_prev.astype(np.float32), W, b, np.empty((3, 5)),
                                     np.empty((3, 5)), 0)
+
+
+def _ulp_error(got, want):
+    return np.abs(got - want) / np.spacing(np.abs(want)).clip(min=np.finfo(float).smallest_subnormal)
+
+
+@pytest.mark.parametrize("function, bound", [("exp", 1), ("tanh", 2), ("sigmoid", 2)])
+def test_vectorised_math_is_accurate_to_a_few_ulp(K, function, bound):
+    x = np.concatenate([np.linspace(-40, 40, 40001), np.geomspace(1e-300, 1, 500),
+                        -np.geomspace(1e-300, 1, 500), [0.0]])
+    out = np.empty_like(x)
+    K.vectorised_math(function, x, out)
+    e = np.exp(-np.abs(x))
+    want = {"exp": np.exp(x), "tanh": np.tanh(x),
+            "sigmoid": np.where(x >= 0, 1 / (1 + e), e / (1 + e))}[function]
+    assert _ulp_error(out, want).max() <= bound
+
+
+def test_vectorised_math_at_the_extremes(K):
+    x = np.array([-1000.0, -709.0, 709.0, 1000.0])
+    out = np.empty_like(x)
+    K.vectorised_math("tanh", x, out)
+    assert out.tolist() == [-1.0, -1.0, 1.0, 1.0]
+    K.vectorised_math("sigmoid", x, out)
+    assert out[0] == 0.0 and out[1] < 1e-300 and out[2] == 1.0 and out[3] == 1.0
+    with pytest.raises(ValueError, match="function must be"):
+        K.vectorised_math("log", x, out)
