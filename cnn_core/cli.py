@@ -86,6 +86,56 @@ def run_demo(out_dir, num_iterations=10000, n_h=4, stream=None):
     return {"logistic_accuracy": lr_accuracy, "nn_accuracy": nn_accuracy, "figures": figures}
 
 
+#: Architectures ``cnn-core verify`` checks by default, per model.
+VERIFY_DEFAULT_DIMS = {"deep": [12, 8, 4, 1], "shallow": [2, 4, 1], "logistic": [12, 1]}
+
+
+def _random_problem(model, dims, m, dtype, seed):
+    """Random parameters and data for a gradient check: (parameters, X, Y)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((dims[0], m)).astype(dtype)
+    Y = (rng.random((1, m)) > 0.5).astype(dtype)
+    if model == "logistic":
+        return {"w": (0.3 * rng.standard_normal((dims[0], 1))).astype(dtype), "b": 0.1}, X, Y
+    parameters = {}
+    for l in range(1, len(dims)):
+        parameters[f"W{l}"] = (rng.standard_normal((dims[l], dims[l - 1]))
+                               / np.sqrt(dims[l - 1])).astype(dtype)
+        parameters[f"b{l}"] = (0.1 * rng.standard_normal((dims[l], 1))).astype(dtype)
+    return parameters, X, Y
+
+
+def _parse_dims(text, model):
+    try:
+        dims = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--dims must be comma-separated integers, e.g. 12,8,4,1; got {text!r}")
+    if any(d < 1 for d in dims) or dims[-1] != 1:
+        raise ValueError(f"--dims must be positive and end with the output size 1; got {dims}")
+    if model == "shallow" and len(dims) != 3:
+        raise ValueError(f"--dims for the shallow model is n_x,n_h,1; got {dims}")
+    if model == "logistic" and len(dims) != 2:
+        raise ValueError(f"--dims for logistic regression is n_x,1; got {dims}")
+    return dims
+
+
+def run_verify(models, dims=None, m=16, dtype="float64", seed=0, stream=None):
+    """Check every model's gradients; returns True when all pass."""
+    from cnn_core.verify import check_gradients
+
+    stream = stream or sys.stdout
+    all_passed = True
+    for model in models:
+        model_dims = dims or VERIFY_DEFAULT_DIMS[model]
+        parameters, X, Y = _random_problem(model, model_dims, m, np.dtype(dtype), seed)
+        report = check_gradients(parameters, X, Y, model=model)
+        print(f"{model} {model_dims}, m={m}:", file=stream)
+        print(report, file=stream)
+        all_passed &= report.passed
+    print("all gradients PASS" if all_passed else "some gradients FAIL", file=stream)
+    return all_passed
+
+
 def _build_parser():
     parser = argparse.ArgumentParser(
         prog="cnn-core",
@@ -103,6 +153,21 @@ def _build_parser():
                       help="gradient descent iterations of the network (default: 10000)")
     demo.add_argument("--backend", choices=BACKENDS, default=None,
                       help="kernels to run on (default: cython when compiled)")
+    verify = commands.add_parser(
+        "verify",
+        help="compare every hand-derived gradient with JAX autodiff and finite differences",
+    )
+    verify.add_argument("--model", choices=("all", "deep", "shallow", "logistic"),
+                        default="all", help="which model to check (default: all)")
+    verify.add_argument("--dims", default=None,
+                        help="layer sizes n_x,...,1 for one model (default per model: "
+                             + "; ".join(f"{k} {','.join(map(str, v))}"
+                                         for k, v in VERIFY_DEFAULT_DIMS.items()) + ")")
+    verify.add_argument("--m", type=int, default=16, help="number of examples (default 16)")
+    verify.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    verify.add_argument("--backend", choices=BACKENDS, default=None,
+                        help="kernels to check (default: cython when compiled)")
+    verify.add_argument("--seed", type=int, default=0, help="seed of the random problem")
     return parser
 
 
@@ -119,6 +184,24 @@ def main(argv=None):
             set_backend(args.backend)
         run_demo(args.out, num_iterations=args.iterations)
         return 0
+    if args.command == "verify":
+        models = ["deep", "shallow", "logistic"] if args.model == "all" else [args.model]
+        if args.m < 1:
+            parser.error(f"--m must be a positive integer; got {args.m}")
+        if args.dims is not None and args.model == "all":
+            parser.error("--dims needs --model deep, shallow or logistic")
+        try:
+            dims = None if args.dims is None else _parse_dims(args.dims, args.model)
+        except ValueError as exc:
+            parser.error(str(exc))
+        if args.backend is not None:
+            set_backend(args.backend)
+        try:
+            passed = run_verify(models, dims, args.m, args.dtype, args.seed)
+        except ImportError as exc:
+            print(f"cnn-core verify: {exc}", file=sys.stderr)
+            return 2
+        return 0 if passed else 1
     parser.error(f"unknown command {args.command!r}")  # argparse rejects it first
     return 2
 

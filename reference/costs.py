@@ -2,15 +2,7 @@
 import jax
 import jax.numpy as jnp
 
-
-def _cross_entropy(Z, Y):
-    """Mean binary cross-entropy of ``sigmoid(Z)`` against ``Y``, written from the logits.
-
-    ``-(y log s + (1 - y) log(1 - s))`` equals ``softplus(z) - y z``; JAX's
-    ``log_sigmoid`` keeps it exact for large ``|z|``.
-    """
-    m = Y.shape[1]
-    return -jnp.sum(Y * jax.nn.log_sigmoid(Z) + (1 - Y) * jax.nn.log_sigmoid(-Z)) / m
+from .ops import cross_entropy_with_logits as _cross_entropy
 
 
 def logistic_cost(w, b, X, Y):

@@ -1,0 +1,105 @@
+"""cnn_core.verify and ``cnn-core verify``: reports that pass, and reports that fail."""
+import io
+
+import numpy as np
+import pytest
+
+pytest.importorskip("jax", reason="JAX comes with the test extra: pip install -e '.[test]'")
+
+from cnn_core import cli, deep, verify  # noqa: E402
+
+from conftest import BACKENDS  # noqa: E402
+from helpers import random_network  # noqa: E402
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("model, dims", [("deep", [7, 5, 3, 1]), ("shallow", [2, 4, 1])])
+def test_check_gradients_passes_for_cnn_core(model, dims, backend):
+    parameters, X, Y = random_network(dims, 11, seed=5)
+    report = verify.check_gradients(parameters, X, Y, model=model, backend=backend)
+    assert report.passed, str(report)
+    assert [c.parameter for c in report.checks] == list(parameters)
+    assert all(c.max_rel_diff <= 1e-10 and c.fd_max_rel_diff <= 1e-6 for c in report.checks)
+    assert report.cost == pytest.approx(report.reference_cost, rel=1e-12)
+
+
+def test_check_gradients_logistic_and_float32():
+    _, X, Y = random_network([5, 1], 9, seed=6)
+    report = verify.check_gradients({"w": np.full((5, 1), 0.2), "b": -0.1}, X, Y, "logistic")
+    assert report.passed and [c.parameter for c in report.checks] == ["w", "b"]
+    parameters, X32, Y32 = random_network([5, 4, 1], 9, dtype=np.float32)
+    report = verify.check_gradients(parameters, X32, Y32)
+    assert report.dtype == "float32" and report.tolerance == 1e-4 and report.passed
+
+
+def test_a_learners_wrong_gradients_are_reported():
+    parameters, X, Y = random_network([6, 4, 1], 10, seed=7)
+    AL, caches = deep.L_model_forward(X, parameters)
+    grads = deep.L_model_backward(AL, Y, caches)
+    assert verify.check_gradients(parameters, X, Y, grads=grads).passed
+    wrong = dict(grads, dW1=grads["dW1"] * X.shape[1])  # forgot the 1/m
+    report = verify.check_gradients(parameters, X, Y, grads=wrong)
+    assert not report.passed
+    assert [c.passed for c in report.checks] == [False, True, True, True]
+    assert "FAIL" in str(report).splitlines()[2]
+    with pytest.raises(ValueError, match="grads lacks 'db2'"):
+        verify.check_gradients(parameters, X, Y, grads={k: v for k, v in grads.items() if k != "db2"})
+
+
+def test_check_gradients_validates_its_arguments():
+    parameters, X, Y = random_network([3, 2, 1], 4)
+    with pytest.raises(ValueError, match="model must be one of"):
+        verify.check_gradients(parameters, X, Y, model="cnn")
+    with pytest.raises(ValueError, match=r"Y must have shape \(1, m\) = \(1, 4\)"):
+        verify.check_gradients(parameters, X, Y[:, :3])
+    with pytest.raises(ValueError, match="parameters must describe 2 layers"):
+        p, X3, Y3 = random_network([3, 2, 2, 1], 4)
+        verify.check_gradients(p, X3, Y3, model="shallow")
+
+
+def test_cli_verify_passes_and_prints_every_parameter(capsys):
+    assert cli.main(["verify", "--m", "8"]) == 0
+    out = capsys.readouterr().out
+    for name in ("W1", "b1", "W3", "b3", "w", "b"):
+        assert f"\n  {name:<10} " in out
+    assert out.rstrip().endswith("all gradients PASS")
+
+
+def test_cli_verify_fails_on_a_broken_backward(monkeypatch, capsys):
+    correct = deep.L_model_backward
+
+    def halved(*args, **kwargs):
+        grads = correct(*args, **kwargs)
+        return {k: v / 2 if k.startswith("dW") else v for k, v in grads.items()}
+
+    monkeypatch.setattr(deep, "L_model_backward", halved)
+    assert cli.main(["verify", "--model", "deep", "--dims", "4,3,1"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and out.rstrip().endswith("some gradients FAIL")
+
+
+def test_cli_verify_without_jax_says_what_to_install(monkeypatch, capsys):
+    real = verify.importlib.import_module
+
+    def no_jax(name, *args):
+        if name == "jax":
+            raise ImportError("No module named 'jax'")
+        return real(name, *args)
+
+    monkeypatch.setattr(verify.importlib, "import_module", no_jax)
+    assert cli.main(["verify", "--model", "logistic"]) == 2
+    assert "pip install 'cnn_core[verify]'" in capsys.readouterr().err
+
+
+def test_cli_verify_rejects_bad_dims(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["verify", "--model", "shallow", "--dims", "3,1"])
+    assert "n_x,n_h,1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["verify", "--dims", "3,2,1"])
+
+
+def test_run_verify_float32_numpy():
+    stream = io.StringIO()
+    assert cli.run_verify(["deep"], [9, 6, 1], m=5, dtype="float32", stream=stream)
+    assert "float32" in stream.getvalue()
