@@ -481,22 +481,6 @@ cdef inline double _dot(const floating* x, const floating* y, Py_ssize_t m) noex
     return total
 
 
-cdef inline double _row_sum(const floating* x, Py_ssize_t m) noexcept nogil:
-    cdef floating acc[8]
-    cdef Py_ssize_t j, u, blocks = m - m % 8
-    cdef double total = 0.0
-    for u in range(8):
-        acc[u] = 0
-    for j in range(0, blocks, 8):
-        for u in range(8):
-            acc[u] = acc[u] + x[j + u]
-    for u in range(8):
-        total += acc[u]
-    for j in range(blocks, m):
-        total += x[j]
-    return total
-
-
 cdef void _small_product(const floating* W, Py_ssize_t n, Py_ssize_t n_prev,
                          const floating* A, Py_ssize_t m, floating* Z) noexcept nogil:
     """Z = W . A for a small W (n, n_prev) and C-ordered A (n_prev, m): row axpys."""
@@ -537,15 +521,15 @@ cdef void _small_product_transposed(const floating* W, Py_ssize_t n, Py_ssize_t 
 
 
 cdef void _small_update(floating* W, floating* b, Py_ssize_t n, Py_ssize_t n_prev,
-                        const floating* dZ, const floating* A, Py_ssize_t m,
-                        double minus_rate_over_m) noexcept nogil:
+                        const floating* dZ, const floating* A, const floating* ones,
+                        Py_ssize_t m, double minus_rate_over_m) noexcept nogil:
     """W += -(lr/m) dZ . A^T and b += -(lr/m) dZ . 1, by dot products over the examples."""
     cdef Py_ssize_t i, p
     for i in range(n):
         for p in range(n_prev):
             W[i * n_prev + p] = <floating> (W[i * n_prev + p]
                                             + minus_rate_over_m * _dot(dZ + i * m, A + p * m, m))
-        b[i] = <floating> (b[i] + minus_rate_over_m * _row_sum(dZ + i * m, m))
+        b[i] = <floating> (b[i] + minus_rate_over_m * _dot(dZ + i * m, ones, m))
 
 
 cdef double _train_steps(int L, const Py_ssize_t* dims, Py_ssize_t m,
@@ -612,7 +596,7 @@ cdef double _train_steps(int L, const Py_ssize_t* dims, Py_ssize_t m,
             else:
                 prev, prev_fortran = X, x_fortran
             if small and not prev_fortran:
-                _small_update(W[l], b[l], n, n_prev, dZ[l], prev, m, minus_rate_over_m)
+                _small_update(W[l], b[l], n, n_prev, dZ[l], prev, ones, m, minus_rate_over_m)
                 continue
             # dZ_l is C-ordered (n, m): Fortran sees (m, n), so 'T' gives dZ_l . 1.
             _gemv(c'T', <int> m, <int> n, minus_rate_over_m, dZ[l], <int> m, ones, 1.0, b[l])

@@ -25,54 +25,26 @@
 #define CNN_VM_CLONES
 #endif
 
-/* e^x for x in [-708, 709]; 0 below -708 (where e^x < 3.3e-308). */
-static inline double cnn_vm_exp(double x)
+/* Range reduction shared by exp and expm1: x = k ln 2 + r with |r| <= ln(2) / 2.
+ * Adding 1.5 * 2^52 rounds x / ln 2 to the integer k without a call and leaves k in the
+ * low bits; ln 2 is split in two (Cody and Waite) so that r is exact to about 2^-60.
+ * Returns r and sets *scale = 2^k (for -1022 <= k <= 1023). */
+static inline double cnn_vm_reduce(double x, double *scale)
 {
-    /* e^x = 2^k e^r with k = round(x / ln 2) and |r| <= ln(2) / 2. Adding 1.5 * 2^52
-     * rounds to an integer without a call, and leaves k in the low bits. ln 2 is split
-     * in two (Cody and Waite) so that r is exact to about 2^-60. */
     const double shifter = 6755399441055744.0; /* 1.5 * 2^52 */
-    double xc = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
-    double kd = xc * 1.4426950408889634 + shifter;
+    double kd = x * 1.4426950408889634 + shifter;
     uint64_t kbits;
     memcpy(&kbits, &kd, sizeof kbits);
     kd -= shifter;
-    double r = (xc - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
-    /* Taylor polynomial of e^r to degree 13: the remainder is below 2^-58 on |r| <= 0.347. */
-    double p = 1.6059043836821613e-10;   /* 1/13! */
-    p = p * r + 2.08767569878681e-09;    /* 1/12! */
-    p = p * r + 2.505210838544172e-08;   /* 1/11! */
-    p = p * r + 2.755731922398589e-07;   /* 1/10! */
-    p = p * r + 2.7557319223985893e-06;  /* 1/9! */
-    p = p * r + 2.48015873015873e-05;    /* 1/8! */
-    p = p * r + 1.984126984126984e-04;   /* 1/7! */
-    p = p * r + 1.388888888888889e-03;   /* 1/6! */
-    p = p * r + 8.333333333333333e-03;   /* 1/5! */
-    p = p * r + 4.1666666666666664e-02;  /* 1/4! */
-    p = p * r + 1.6666666666666666e-01;  /* 1/3! */
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
     int64_t k = (int64_t)(kbits - UINT64_C(0x4338000000000000));
     uint64_t scale_bits = (uint64_t)(k + 1023) << 52;
-    double scale;
-    memcpy(&scale, &scale_bits, sizeof scale);
-    double y = p * scale;
-    return x < -708.0 ? 0.0 : y;
+    memcpy(scale, &scale_bits, sizeof *scale);
+    return (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
 }
 
-/* e^y - 1 for 0 <= y <= 40, with full relative accuracy down to y -> 0.
- * With y = k ln 2 + r as in cnn_vm_exp, e^y - 1 = 2^k (e^r - 1) + (2^k - 1): e^r - 1
- * comes from its Taylor polynomial without the leading 1 (which keeps it accurate for
- * tiny r), and 2^k - 1 is exact. For y < ln(2)/2, k = 0 and r = y exactly. */
-static inline double cnn_vm_expm1_nonneg(double y)
+/* (e^r - 1) / r for |r| <= 0.347: Taylor to degree 12 (the remainder is below 2^-58). */
+static inline double cnn_vm_expm1_ratio(double r)
 {
-    const double shifter = 6755399441055744.0; /* 1.5 * 2^52 */
-    double kd = y * 1.4426950408889634 + shifter;
-    uint64_t kbits;
-    memcpy(&kbits, &kd, sizeof kbits);
-    kd -= shifter;
-    double r = (y - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
     double q = 1.6059043836821613e-10;   /* 1/13! */
     q = q * r + 2.08767569878681e-09;    /* 1/12! */
     q = q * r + 2.505210838544172e-08;   /* 1/11! */
@@ -85,13 +57,27 @@ static inline double cnn_vm_expm1_nonneg(double y)
     q = q * r + 4.1666666666666664e-02;  /* 1/4! */
     q = q * r + 1.6666666666666666e-01;  /* 1/3! */
     q = q * r + 0.5;
-    q = q * r + 1.0;
-    double em_r = r * q;
-    int64_t k = (int64_t)(kbits - UINT64_C(0x4338000000000000));
-    uint64_t scale_bits = (uint64_t)(k + 1023) << 52;
+    return q * r + 1.0;
+}
+
+/* e^x for x in [-708, 709]; 0 below -708 (where e^x < 3.3e-308). */
+static inline double cnn_vm_exp(double x)
+{
     double scale;
-    memcpy(&scale, &scale_bits, sizeof scale);
-    return scale * em_r + (scale - 1.0);
+    double xc = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
+    double r = cnn_vm_reduce(xc, &scale);
+    double y = (1.0 + r * cnn_vm_expm1_ratio(r)) * scale;
+    return x < -708.0 ? 0.0 : y;
+}
+
+/* e^y - 1 for 0 <= y <= 40, with full relative accuracy down to y -> 0:
+ * e^y - 1 = 2^k (e^r - 1) + (2^k - 1), where e^r - 1 keeps its accuracy for tiny r
+ * (no leading 1 is added) and 2^k - 1 is exact. For y < ln(2)/2, k = 0 and r = y. */
+static inline double cnn_vm_expm1_nonneg(double y)
+{
+    double scale;
+    double r = cnn_vm_reduce(y, &scale);
+    return scale * (r * cnn_vm_expm1_ratio(r)) + (scale - 1.0);
 }
 
 static inline double cnn_vm_tanh(double x)
