@@ -7,7 +7,7 @@ inputs of any magnitude: the sigmoid is evaluated in a form where ``exp`` only s
 non-positive arguments, and the softmax subtracts each row's maximum first, which
 leaves the result unchanged because ``exp(x - c) / sum(exp(x - c))`` cancels ``exp(-c)``.
 
-:data:`ACTIVATIONS` registers, for each activation a layer can use, its forward ``g``
+:data:`cnn_core.activations.ACTIVATIONS` registers, for each activation a layer can use, its forward ``g``
 and its backward ``dZ = dA * g'(Z)`` side by side. The layer code of
 :mod:`cnn_core.deep` and :mod:`cnn_core.shallow` and the compiled kernels (which mirror
 these formulas in ``_kernels.pyx``) are both dispatched through it.

@@ -191,8 +191,8 @@ def update_parameters(parameters, grads, learning_rate=1.2):
     """One gradient descent step with the notes' default rate 1.2.
 
     Arguments:
-        parameters: ``{"W1", "b1", "W2", "b2"}``; grads: ``{"dW1", "db1", "dW2", "db2"}``
-        of the same shapes.
+        parameters: ``{"W1", "b1", "W2", "b2"}``.
+        grads: ``{"dW1", "db1", "dW2", "db2"}``, each of its parameter's shape.
 
     Returns:
         A new parameters dict; the arrays passed in are not modified.

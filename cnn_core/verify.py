@@ -3,7 +3,7 @@
 :func:`check_gradients` takes a model's parameters and data, computes the gradients the
 way cnn_core does (by the course's backward pass, on the chosen backend) and compares
 them with ``jax.grad`` of an independent JAX statement of the same cost
-(:mod:`cnn_core.reference`) and with central differences of cnn_core's own cost. A
+(``cnn_core.reference``) and with central differences of cnn_core's own cost. A
 learner can pass the parameters of their own network to see whether their gradients
 would match.
 
