@@ -134,6 +134,8 @@ def _tanh_backward(dA, Z):
     return dA * (1 - A * A)
 
 
+#: The layer activations by name, each an :class:`Activation` with its forward and its
+#: backward side by side: ``"relu"``, ``"sigmoid"``, ``"tanh"`` and ``"identity"``.
 ACTIVATIONS = {
     "relu": Activation("relu", lambda Z: np.maximum(Z, 0), _relu_backward,
                        "g'(z) = 1 if z > 0 else 0"),
