@@ -20,6 +20,7 @@ allocation) lives in :mod:`cnn_core._ops`.
 from libc.float cimport DBL_EPSILON, DBL_MIN, FLT_EPSILON, FLT_MIN
 from libc.math cimport NAN, exp, fabs, log, log1p, tanh
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
 
 cdef extern from "_vmath.h" nogil:
@@ -535,7 +536,8 @@ cdef void _small_update(floating* W, floating* b, Py_ssize_t n, Py_ssize_t n_pre
 cdef double _train_steps(int L, const Py_ssize_t* dims, Py_ssize_t m,
                          const floating* X, bint x_fortran, const floating* Y,
                          const floating* ones, floating** W, floating** b, floating** A,
-                         floating** dZ, int hidden, double learning_rate,
+                         floating** dZ, const floating* K, floating* P, floating* S,
+                         int hidden, double learning_rate,
                          Py_ssize_t num_steps, bint want_cost) noexcept nogil:
     """``num_steps`` full-batch gradient descent steps of an L-layer network.
 
@@ -552,6 +554,11 @@ cdef double _train_steps(int L, const Py_ssize_t* dims, Py_ssize_t m,
     W_l), then updates b_l by one gemv against the ones (``b_l <- b_l - (lr/m) dZ_l 1``)
     and W_l by one gemm with beta = 1 (``W_l <- W_l - (lr/m) dZ_l A_{l-1}^T``). dW and
     db are never stored, and the input layer's gradient is never formed.
+
+    The Gram path (``K`` not NULL; see :class:`Trainer`): the first layer's product
+    ``W_1 X`` is carried as ``P`` and updated by ``P <- P - (lr/m) dZ_1 K`` with
+    ``K = X^T X``; ``S`` accumulates ``-(lr/m) dZ_1`` so that ``W_1`` can be rebuilt as
+    ``W_1(0) + S X^T`` (:func:`_rebuild_first_layer`). X is not read in the loop.
     """
     cdef Py_ssize_t step, l, i, n, n_prev
     cdef bint small
@@ -566,7 +573,9 @@ cdef double _train_steps(int L, const Py_ssize_t* dims, Py_ssize_t m,
         prev, prev_fortran = X, x_fortran
         for l in range(L):
             n, n_prev = dims[l + 1], dims[l]
-            if _is_small(n, n_prev) and not prev_fortran:
+            if l == 0 and K != NULL:
+                memcpy(A[0], P, n * m * sizeof(floating))
+            elif _is_small(n, n_prev) and not prev_fortran:
                 _small_product(W[l], n, n_prev, prev, m, A[l])
             else:
                 _rowmajor_gemm(False, False, W[l], n, n_prev, False, prev_fortran, prev,
@@ -595,6 +604,14 @@ cdef double _train_steps(int L, const Py_ssize_t* dims, Py_ssize_t m,
                 _multiply_by_slope(dZ[l - 1], A[l - 1], n_prev * m, hidden)
             else:
                 prev, prev_fortran = X, x_fortran
+            if l == 0 and K != NULL:
+                _gemv(c'T', <int> m, <int> n, minus_rate_over_m, dZ[0], <int> m, ones, 1.0, b[0])
+                _rowmajor_gemm(False, False, dZ[0], n, m, False, False, K, m, m,
+                               minus_rate_over_m, 1.0, P, n, m)
+                d = dZ[0]
+                for i in range(n * m):
+                    S[i] = S[i] + minus_rate_over_m * d[i]
+                continue
             if small and not prev_fortran:
                 _small_update(W[l], b[l], n, n_prev, dZ[l], prev, ones, m, minus_rate_over_m)
                 continue
@@ -603,6 +620,25 @@ cdef double _train_steps(int L, const Py_ssize_t* dims, Py_ssize_t m,
             _rowmajor_gemm(False, False, dZ[l], n, m, True, prev_fortran, prev, n_prev, m,
                            minus_rate_over_m, 1.0, W[l], n, n_prev)
     return cost
+
+
+def _gram_setup(const floating[:, :] X, const floating[:, ::1] W1, floating[:, ::1] K,
+                floating[:, ::1] P, bint x_fortran):
+    """K = X^T X (m, m) and P = W_1 X (n_1, m), for :class:`Trainer`'s Gram path."""
+    cdef Py_ssize_t n_x = X.shape[0], m = X.shape[1], n = W1.shape[0]
+    with nogil:
+        _rowmajor_gemm(True, x_fortran, &X[0, 0], n_x, m, False, x_fortran, &X[0, 0], n_x, m,
+                       1.0, 0.0, &K[0, 0], m, m)
+        _rowmajor_gemm(False, False, &W1[0, 0], n, n_x, False, x_fortran, &X[0, 0], n_x, m,
+                       1.0, 0.0, &P[0, 0], n, m)
+
+
+cdef void _rebuild_first_layer(floating* W, const floating* W0, const floating* S,
+                               const floating* X, bint x_fortran, Py_ssize_t n,
+                               Py_ssize_t n_x, Py_ssize_t m) noexcept nogil:
+    """``W_1 = W_1(0) + S X^T``: the Gram path's weights, from its accumulated steps."""
+    memcpy(W, W0, n * n_x * sizeof(floating))
+    _rowmajor_gemm(False, False, S, n, m, True, x_fortran, X, n_x, m, 1.0, 1.0, W, n, n_x)
 
 
 cdef class Trainer:
@@ -619,6 +655,16 @@ cdef class Trainer:
         weights: [W1 (n_1, n_x), ..., WL (n_L, n_{L-1})], C-contiguous and writeable.
         biases: [b1 (n_1, 1), ..., bL (n_L, 1)], C-contiguous and writeable.
         All arrays share one float dtype (float32 or float64).
+        gram: run the first layer on the Gram matrix ``K = X^T X`` (m, m) instead of X.
+
+    The Gram path rests on an identity of full-batch gradient descent: W_1 only ever
+    changes by ``-(lr/m) dZ_1 X^T``, so ``W_1 X`` changes by ``-(lr/m) dZ_1 K``. With K
+    computed once, each step costs O(n_1 m^2) in the first layer instead of
+    O(n_1 n_x m): far less when there are more features than examples (the cat
+    images: 12288 features, 209 examples). W_1 is rebuilt at the end of every
+    :meth:`run`, so the arrays passed in always hold the current parameters. These are
+    the same iterates in exact arithmetic; mini-batches or per-parameter step sizes
+    would break the identity, and this class does neither.
     """
 
     cdef int L
@@ -632,6 +678,11 @@ cdef class Trainer:
     cdef void** A
     cdef void** dZ
     cdef const void* ones
+    cdef bint gram
+    cdef void* K
+    cdef void* P
+    cdef void* S
+    cdef void* W0
     cdef const void* X
     cdef const void* Y
     cdef object _keep_alive
@@ -640,7 +691,7 @@ cdef class Trainer:
         self.dims = NULL
         self.W = self.b = self.A = self.dZ = NULL
 
-    def __init__(self, X, Y, list weights, list biases, int hidden_activation):
+    def __init__(self, X, Y, list weights, list biases, int hidden_activation, bint gram=False):
         import numpy as np
 
         cdef Py_ssize_t l, L = len(weights)
@@ -706,6 +757,24 @@ cdef class Trainer:
         self.X = <const void*> <size_t> X.ctypes.data
         self.Y = <const void*> <size_t> Y.ctypes.data
         self.ones = <const void*> <size_t> ones.ctypes.data
+        self.gram = gram
+        self.K = self.P = self.S = self.W0 = NULL
+        if gram:
+            self._start_gram(X, weights[0], np, dtype)
+
+    def _start_gram(self, X, W1, np, dtype):
+        """K = X^T X and P = W_1 X, computed once; S = 0; W_1(0) kept for rebuilding."""
+        n, n_x, m = W1.shape[0], X.shape[0], X.shape[1]
+        K = np.empty((m, m), dtype=dtype)
+        P = np.empty((n, m), dtype=dtype)
+        S = np.zeros((n, m), dtype=dtype)
+        W0 = W1.copy()
+        _gram_setup(X, W1, K, P, self.x_fortran)
+        self._keep_alive = self._keep_alive + (K, P, S, W0)
+        self.K = <void*> <size_t> K.ctypes.data
+        self.P = <void*> <size_t> P.ctypes.data
+        self.S = <void*> <size_t> S.ctypes.data
+        self.W0 = <void*> <size_t> W0.ctypes.data
 
     def __dealloc__(self):
         free(self.dims)
@@ -725,13 +794,25 @@ cdef class Trainer:
             if self.is_double:
                 cost = _train_steps(self.L, self.dims, self.m, <const double*> self.X,
                                     self.x_fortran, <const double*> self.Y,
-                                    <const double*> self.ones, <double**> self.W, <double**> self.b,
-                                    <double**> self.A, <double**> self.dZ,
-                                    self.hidden, learning_rate, num_steps, want_cost)
+                                    <const double*> self.ones, <double**> self.W,
+                                    <double**> self.b, <double**> self.A, <double**> self.dZ,
+                                    <const double*> self.K, <double*> self.P,
+                                    <double*> self.S, self.hidden, learning_rate, num_steps,
+                                    want_cost)
+                if self.gram:
+                    _rebuild_first_layer((<double**> self.W)[0], <const double*> self.W0,
+                                         <const double*> self.S, <const double*> self.X,
+                                         self.x_fortran, self.dims[1], self.dims[0], self.m)
             else:
                 cost = _train_steps(self.L, self.dims, self.m, <const float*> self.X,
                                     self.x_fortran, <const float*> self.Y,
-                                    <const float*> self.ones, <float**> self.W, <float**> self.b,
-                                    <float**> self.A, <float**> self.dZ,
-                                    self.hidden, learning_rate, num_steps, want_cost)
+                                    <const float*> self.ones, <float**> self.W,
+                                    <float**> self.b, <float**> self.A, <float**> self.dZ,
+                                    <const float*> self.K, <float*> self.P,
+                                    <float*> self.S, self.hidden, learning_rate, num_steps,
+                                    want_cost)
+                if self.gram:
+                    _rebuild_first_layer((<float**> self.W)[0], <const float*> self.W0,
+                                         <const float*> self.S, <const float*> self.X,
+                                         self.x_fortran, self.dims[1], self.dims[0], self.m)
         return cost

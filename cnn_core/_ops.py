@@ -176,8 +176,69 @@ def _numpy_steps(X, Y, parameters, n_layers, hidden, learning_rate, num_steps, w
     return cost
 
 
+def _numpy_gram_steps(X, Y, parameters, n_layers, hidden, learning_rate, num_steps,
+                      want_cost, state):
+    """The Gram path, operation by operation (see :func:`use_gram_path`).
+
+    ``state`` holds ``K = X^T X``, ``P = W1 X``, ``S`` (the accumulated
+    ``-(lr/m) dZ1``) and ``W0``, W1 when the run began; W1 is rebuilt as
+    ``W0 + S X^T`` after the steps.
+    """
+    cost = float("nan")
+    m = X.shape[1]
+    K, P, S = state["K"], state["P"], state["S"]
+    for step in range(num_steps):
+        Z = P + parameters["b1"]
+        A = ACTIVATIONS["sigmoid" if n_layers == 1 else hidden].forward(Z)
+        caches = [((X, None, None), Z)]
+        for l in range(2, n_layers + 1):
+            W, b = parameters[f"W{l}"], parameters[f"b{l}"]
+            Z_l, A_l = linear_activation_forward(A, W, b, "sigmoid" if l == n_layers else hidden,
+                                                 "numpy")
+            caches.append(((A, W, b), Z_l))
+            A = A_l
+        if want_cost and step == 0:
+            cost = cross_entropy_with_logits(caches[-1][1], Y, "numpy")
+        dZ = A - Y
+        for l in range(n_layers, 1, -1):
+            (A_prev, W, _), _ = caches[l - 1]
+            dA_prev, dW, db = linear_backward(dZ, A_prev, W, "numpy")
+            parameters[f"W{l}"] -= learning_rate * dW
+            parameters[f"b{l}"] -= learning_rate * db
+            dZ = activation_backward(dA_prev, caches[l - 2][1], hidden, "numpy")
+        parameters["b1"] -= learning_rate * (np.sum(dZ, axis=1, keepdims=True) / m)
+        step_of_W1 = -(learning_rate / m) * dZ   # W1 changes by step_of_W1 @ X.T
+        P += step_of_W1 @ K
+        S += step_of_W1
+    parameters["W1"][...] = state["W0"] + S @ X.T
+    return cost
+
+
+def use_gram_path(n_x, m, n_1, num_iterations, every):
+    """Whether the Gram path costs fewer flops than the standard one for this run.
+
+    Standard: each iteration multiplies by X twice in the first layer,
+    ``2 n_1 n_x m`` flops. Gram: ``K = X^T X`` once (``n_x m^2``) and ``W1 X`` once
+    (``n_1 n_x m``), then ``n_1 m^2`` per iteration, plus rebuilding W1 (``n_1 m n_x``)
+    at each of the ``num_iterations / every`` cost records. Only when n_x > m can it win.
+    """
+    if n_x <= m or num_iterations <= 0:
+        return False
+    records = -(-num_iterations // every)
+    standard = num_iterations * 2 * n_1 * n_x * m
+    gram = n_x * m * m + n_1 * n_x * m + num_iterations * n_1 * m * m + records * n_1 * m * n_x
+    return gram < standard
+
+
+def check_gram(gram):
+    """``gram`` must be "auto", True or False."""
+    if gram not in ("auto", True, False):
+        raise ValueError(f"gram must be 'auto', True or False; got {gram!r}")
+    return gram
+
+
 def gradient_descent(X, Y, parameters, hidden, learning_rate, num_iterations, every,
-                     on_cost, backend):
+                     on_cost, backend, gram=False):
     """Full-batch gradient descent of ``[LINEAR -> hidden]*(L-1) -> LINEAR -> SIGMOID``.
 
     Arguments:
@@ -187,23 +248,38 @@ def gradient_descent(X, Y, parameters, hidden, learning_rate, num_iterations, ev
         hidden: the hidden layers' activation (``"relu"`` or ``"tanh"``).
         every: record the cost at iterations 0, every, 2 every, ... and pass each
             ``(iteration, cost)`` to ``on_cost``.
+        gram: run the first layer on ``K = X^T X`` (True), on X (False), or choose by
+            :func:`use_gram_path` ("auto"). Both give the same iterates.
 
     Returns:
         The recorded costs. On "cython" all the iterations between two records run in
         one compiled call that allocates nothing (``_kernels.Trainer``).
     """
     n_layers = len(parameters) // 2
+    if check_gram(gram) == "auto":
+        gram = use_gram_path(X.shape[0], X.shape[1], parameters["W1"].shape[0],
+                             num_iterations, every)
+    if num_iterations <= 0:
+        return []
     if backend == "cython":
         K = _backend.kernels()
         trainer = K.Trainer(
             _for_kernel(X, X.dtype), _c_for_kernel(Y, X.dtype),
             [parameters[f"W{l}"] for l in range(1, n_layers + 1)],
             [parameters[f"b{l}"] for l in range(1, n_layers + 1)],
-            K.ACTIVATION_CODES[hidden],
+            K.ACTIVATION_CODES[hidden], gram,
         )
 
         def steps(count):
             return trainer.run(count, learning_rate, True)
+    elif gram:
+        state = {"K": X.T @ X, "P": parameters["W1"] @ X,
+                 "S": np.zeros((parameters["W1"].shape[0], X.shape[1]), X.dtype),
+                 "W0": parameters["W1"].copy()}
+
+        def steps(count):
+            return _numpy_gram_steps(X, Y, parameters, n_layers, hidden, learning_rate, count,
+                                     True, state)
     else:
         def steps(count):
             return _numpy_steps(X, Y, parameters, n_layers, hidden, learning_rate, count, True)

@@ -364,7 +364,7 @@ def _check_training_data(X, Y):
 
 
 def _train(X, Y, parameters, learning_rate, num_iterations, print_cost, backend,
-           cost_line):
+           cost_line, gram):
     """Full-batch gradient descent on the model's own copies of the parameters.
 
     Costs are recorded (and printed) every 100 iterations, from iteration 0; the cost of
@@ -378,7 +378,7 @@ def _train(X, Y, parameters, learning_rate, num_iterations, print_cost, backend,
             print(cost_line(i, cost))
 
     costs = _ops.gradient_descent(X, Y, parameters, "relu", learning_rate, num_iterations,
-                                  100, report, backend)
+                                  100, report, backend, gram)
     return parameters, costs
 
 
@@ -387,7 +387,7 @@ def _check_model_args(learning_rate, num_iterations):
 
 
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
-                    print_cost=False, *, backend=None, return_costs=False):
+                    print_cost=False, *, backend=None, return_costs=False, gram="auto"):
     """Train ``LINEAR -> RELU -> LINEAR -> SIGMOID`` by gradient descent.
 
     Arguments:
@@ -396,6 +396,9 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
         learning_rate, num_iterations: of the gradient descent loop.
         print_cost: print the cost every 100 iterations, as the notes do.
         return_costs: also return the list of costs recorded every 100 iterations.
+        gram: the first layer's path: True runs it on the Gram matrix ``X^T X``
+            (same iterates, far cheaper when X has more rows than columns), False on X,
+            "auto" picks the cheaper of the two by counting flops.
 
     Returns:
         ``parameters`` (``W1`` ``(n_h, n_x)``, ``b1``, ``W2`` ``(1, n_h)``, ``b2``), or
@@ -415,18 +418,19 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
         X, Y, parameters, learning_rate, num_iterations, print_cost,
         resolve_backend(backend),
         lambda i, cost: "Cost after iteration {}: {}".format(i, np.squeeze(cost)),
+        _ops.check_gram(gram),
     )
     return (parameters, costs) if return_costs else parameters
 
 
 def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
-                  print_cost=False, *, backend=None, return_costs=False):
+                  print_cost=False, *, backend=None, return_costs=False, gram="auto"):
     """Train ``[LINEAR -> RELU] * (L-1) -> LINEAR -> SIGMOID`` by gradient descent.
 
     Arguments:
         X: ``(n_x, m)``; Y: labels in [0, 1], ``(1, m)``.
         layers_dims: ``[n_x, n_1, ..., n_{L-1}, 1]``.
-        learning_rate, num_iterations, print_cost, return_costs: as in
+        learning_rate, num_iterations, print_cost, return_costs, gram: as in
             :func:`two_layer_model`.
 
     Returns:
@@ -449,6 +453,7 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
         X, Y, parameters, learning_rate, num_iterations, print_cost,
         resolve_backend(backend),
         lambda i, cost: "Cost after iteration %i: %f" % (i, cost),
+        _ops.check_gram(gram),
     )
     return (parameters, costs) if return_costs else parameters
 

@@ -86,7 +86,7 @@ def propagate(w, b, X, Y, *, backend=None):
     return grads, np.float64(cost)
 
 
-def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, backend):
+def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, backend, gram):
     """Gradient descent from ``(w, b)``; the course's ``(params, grads, costs)``.
 
     All iterations but the last run as the one-layer case of the shared training loop;
@@ -100,7 +100,7 @@ def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, backend):
     parameters = {"W1": np.array(w.T, dtype=dtype, order="C"), "b1": np.full((1, 1), b, dtype)}
     Y = Y.astype(dtype, copy=False)
     costs = _ops.gradient_descent(X, Y, parameters, "identity", learning_rate,
-                                  max(num_iterations - 1, 0), 100, report, backend)
+                                  max(num_iterations - 1, 0), 100, report, backend, gram)
     w, b = parameters["W1"].T.copy(), float(parameters["b1"][0, 0])
     grads = {"dw": np.zeros_like(w), "db": 0.0}
     if num_iterations > 0:
@@ -114,13 +114,15 @@ def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, backend):
 
 
 def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=False, *,
-             backend=None):
+             backend=None, gram="auto"):
     """Gradient descent on ``(w, b)``.
 
     Arguments:
         w: ``(n_x, 1)``; b: scalar; X: ``(n_x, m)``; Y: ``(1, m)``.
         num_iterations, learning_rate: of the loop.
         print_cost: print ``Cost after iteration i: c`` every 100 iterations.
+        gram: run on the Gram matrix ``X^T X`` (True), on X (False) or whichever costs
+            fewer flops ("auto"); the iterates are the same.
 
     Returns:
         ``params = {"w", "b"}`` after the last update, ``grads = {"dw", "db"}`` of the last
@@ -133,7 +135,7 @@ def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=Fal
     num_iterations = check_nonnegative_int("num_iterations", num_iterations)
     learning_rate = check_learning_rate(learning_rate)
     return _optimize(w.copy(), b, X, Y, num_iterations, learning_rate, print_cost,
-                     resolve_backend(backend))
+                     resolve_backend(backend), _ops.check_gram(gram))
 
 
 def predict(w, b, X, *, backend=None):
@@ -152,7 +154,7 @@ def predict(w, b, X, *, backend=None):
 
 
 def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0.5,
-          print_cost=False, *, backend=None):
+          print_cost=False, *, backend=None, gram="auto"):
     """Train logistic regression from zeros and predict on both sets.
 
     Arguments:
@@ -160,6 +162,7 @@ def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0
         X_test: ``(n_x, m_test)``; Y_test: ``(1, m_test)`` labels in [0, 1].
         num_iterations, learning_rate: of gradient descent.
         print_cost: print the cost every 100 iterations and both accuracies.
+        gram: the training path, as in :func:`optimize`.
 
     Returns:
         ``{"costs", "Y_prediction_test", "Y_prediction_train", "w", "b",
@@ -182,7 +185,7 @@ def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0
 
     w, b = initialize_with_zeros(X_train.shape[0])
     params, _, costs = _optimize(w, b, X_train, Y_train, num_iterations, learning_rate,
-                                 print_cost, backend)
+                                 print_cost, backend, _ops.check_gram(gram))
     w, b = params["w"], params["b"]
     Y_prediction_train = (_forward(w, b, X_train, backend)[1] > 0.5).astype(np.float64)
     Y_prediction_test = (_forward(w, b, X_test, backend)[1] > 0.5).astype(np.float64)

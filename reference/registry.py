@@ -197,13 +197,13 @@ def _logistic_sample(rng):
             "m": m}
 
 
-def _training_step(hidden):
+def _training_step(hidden, gram=False):
     """One gradient descent step with rate 1: the gradient is ``before - after``."""
     def analytic(inputs, backend):
         params = {k: np.array(v, order="C") for k, v in _params(inputs).items()}
         before = {k: v.copy() for k, v in params.items()}
         _ops.gradient_descent(inputs["X"], inputs["Y"].astype(inputs["X"].dtype), params,
-                              hidden, 1.0, 1, 1, lambda i, c: None, backend)
+                              hidden, 1.0, 1, 1, lambda i, c: None, backend, gram)
         return {k: before[k] - params[k] for k in params}
     return analytic
 
@@ -261,6 +261,11 @@ REGISTRY = [
         "training step, tanh (nn_model)", (_ops.gradient_descent, _kernel("Trainer")),
         [3, 4, 1], _training_step("tanh"),
         lambda a: shallow_cost(_params(a), a["X"], a["Y"]),
+    ),
+    _network_entry(
+        "training step, Gram path (n_x > m)", (_ops.use_gram_path, _kernel("_gram_setup")),
+        [30, 4, 3, 1], _training_step("relu", gram=True),
+        lambda a: L_model_cost(_params(a), a["X"], a["Y"]),
     ),
     _network_entry(
         "training step, one layer (logistic model)", (_ops.gradient_descent, _kernel("Trainer")),
