@@ -18,7 +18,7 @@ call must share the dtype. Python-level validation (finiteness, dtype promotion,
 allocation) lives in :mod:`cnn_core._ops`.
 """
 from libc.float cimport DBL_EPSILON, DBL_MIN, FLT_EPSILON, FLT_MIN
-from libc.math cimport NAN, exp, fabs, log, log1p, tanh
+from libc.math cimport NAN, exp, fabs, log, log1p
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
@@ -50,16 +50,6 @@ ACTIVATION_CODES = {"identity": IDENTITY, "relu": RELU, "sigmoid": SIGMOID, "tan
 # Layer 1: one element. Arithmetic is done in double for both dtypes; the result is
 # rounded to the array's dtype once, when it is stored.
 # ---------------------------------------------------------------------------------------
-
-cdef inline double _sigmoid(double z) noexcept nogil:
-    # Two branches so that exp never sees a large positive argument: both are
-    # the textbook 1 / (1 + e^-z), rearranged for z < 0.
-    cdef double e
-    if z >= 0:
-        return 1.0 / (1.0 + exp(-z))
-    e = exp(z)
-    return e / (1.0 + e)
-
 
 cdef inline double _activate(int activation, double z) noexcept nogil:
     if activation == RELU:
@@ -626,6 +616,12 @@ def _gram_setup(const floating[:, :] X, const floating[:, ::1] W1, floating[:, :
                 floating[:, ::1] P, bint x_fortran):
     """K = X^T X (m, m) and P = W_1 X (n_1, m), for :class:`Trainer`'s Gram path."""
     cdef Py_ssize_t n_x = X.shape[0], m = X.shape[1], n = W1.shape[0]
+    _check_nonempty(n, n_x, m)
+    _check_shape("W1", W1.shape[0], W1.shape[1], n, n_x, "(n_1, n_x)")
+    _check_shape("K", K.shape[0], K.shape[1], m, m, "(m, m)")
+    _check_shape("P", P.shape[0], P.shape[1], n, m, "(n_1, m)")
+    if _is_fortran("X", n_x, m, X.strides[0], X.strides[1], sizeof(floating)) != x_fortran:
+        raise ValueError("x_fortran must say whether X is Fortran-ordered")
     with nogil:
         _rowmajor_gemm(True, x_fortran, &X[0, 0], n_x, m, False, x_fortran, &X[0, 0], n_x, m,
                        1.0, 0.0, &K[0, 0], m, m)
