@@ -13,6 +13,7 @@ NumPy: a user who asked for compiled code should know they did not get it.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import warnings
 
@@ -20,7 +21,7 @@ BACKENDS = ("cython", "numpy")
 ENV_VAR = "CNN_CORE_BACKEND"
 
 try:
-    from cnn_core import _kernels
+    _kernels = importlib.import_module("cnn_core._kernels")
 except ImportError as exc:  # pragma: no cover - exercised by installs without a compiler
     _kernels = None
     _IMPORT_ERROR = exc

@@ -11,6 +11,9 @@ from cnn_core import _backend
 # asked for explicitly (CNN_CORE_BACKEND=numpy); test_backend.py fails otherwise.
 NUMPY_ONLY = os.environ.get(_backend.ENV_VAR, "").strip().lower() == "numpy"
 BACKENDS = ["numpy"] if NUMPY_ONLY else list(cnn_core.BACKENDS)
+#: For tests that compare the compiled backend with NumPy: skipped, saying why, only in
+#: a pure-NumPy run asked for explicitly.
+needs_kernels = pytest.mark.skipif(NUMPY_ONLY, reason="pure-NumPy run: no compiled kernels")
 
 
 def pytest_report_header(config):

@@ -8,6 +8,7 @@ import pytest
 
 from cnn_core import deep, logistic
 
+from conftest import needs_kernels
 from helpers import assert_close
 
 
@@ -45,6 +46,7 @@ def test_logistic_model_matches_the_course(cat_data):
     assert round(d["costs"][0], 6) == 0.693147 and len(d["costs"]) == 20
 
 
+@needs_kernels
 def test_backends_agree_on_the_cat_data(cat_data):
     X, Y, _, _ = cat_data
     runs = {b: deep.L_layer_model(X, Y, [12288, 20, 7, 5, 1], num_iterations=101, backend=b,

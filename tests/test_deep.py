@@ -4,6 +4,7 @@ import pytest
 
 from cnn_core import deep, shallow
 
+from conftest import needs_kernels
 from helpers import assert_close, central_difference, random_network
 
 
@@ -204,6 +205,7 @@ def test_one_training_step_is_one_gradient_descent_step(backend):
         assert_close(trained[key], expected[key], what=key)
 
 
+@needs_kernels
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-4)])
 def test_backends_agree_on_a_whole_run(dtype, rtol):
     _, X, Y = random_network([30, 1], 40, seed=11, dtype=dtype)

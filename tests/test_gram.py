@@ -4,7 +4,7 @@ import pytest
 
 from cnn_core import _ops, deep, logistic
 
-from conftest import BACKENDS
+from conftest import BACKENDS, needs_kernels
 from helpers import assert_close, random_network
 
 
@@ -55,6 +55,7 @@ def test_a_resumed_gram_run_continues_the_same_iterates(backend):
         assert_close(second[0][key], whole[0][key], rtol=1e-12, atol=1e-14, what=key)
 
 
+@needs_kernels
 def test_the_backends_agree_on_the_gram_path():
     parameters, X, Y = random_network([90, 7, 3, 1], 20, seed=9)
     numpy_run = _run(X, Y, parameters, "relu", 300, 100, "numpy", True)

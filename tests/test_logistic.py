@@ -4,6 +4,7 @@ import pytest
 
 from cnn_core import logistic
 
+from conftest import needs_kernels
 from helpers import assert_close, central_difference
 
 # The course's small propagate example.
@@ -101,6 +102,7 @@ def test_model_returns_the_course_dict(backend):
     assert np.mean(d["Y_prediction_train"] == Y_train) >= 0.95
 
 
+@needs_kernels
 def test_backends_agree_on_a_whole_run():
     rng = np.random.default_rng(2)
     X_ = rng.standard_normal((6, 30))

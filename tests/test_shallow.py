@@ -4,6 +4,7 @@ import pytest
 
 from cnn_core import datasets, shallow
 
+from conftest import needs_kernels
 from helpers import assert_close, central_difference, random_network
 
 
@@ -103,6 +104,7 @@ def test_nn_model_reaches_the_course_accuracy_on_the_flower(backend):
     assert len(costs) == 10 and costs[-1] < costs[0]
 
 
+@needs_kernels
 def test_nn_model_backends_agree():
     X, Y = datasets.load_planar_dataset()
     runs = {}
