@@ -547,8 +547,8 @@ cdef double _train_steps(int L, const Py_ssize_t* dims, Py_ssize_t m,
 
     The Gram path (``K`` not NULL; see :class:`Trainer`): the first layer's product
     ``W_1 X`` is carried as ``P`` and updated by ``P <- P - (lr/m) dZ_1 K`` with
-    ``K = X^T X``; ``S`` accumulates ``-(lr/m) dZ_1`` so that ``W_1`` can be rebuilt as
-    ``W_1(0) + S X^T`` (:func:`_rebuild_first_layer`). X is not read in the loop.
+    ``K = X^T X``; ``S`` accumulates ``-(lr/m) dZ_1``, which the caller applies as
+    ``W_1 <- W_1 + S X^T`` (:func:`_apply_first_layer_steps`). X is not read here.
     """
     cdef Py_ssize_t step, l, i, n, n_prev
     cdef bint small
@@ -629,12 +629,14 @@ def _gram_setup(const floating[:, :] X, const floating[:, ::1] W1, floating[:, :
                        1.0, 0.0, &P[0, 0], n, m)
 
 
-cdef void _rebuild_first_layer(floating* W, const floating* W0, const floating* S,
-                               const floating* X, bint x_fortran, Py_ssize_t n,
-                               Py_ssize_t n_x, Py_ssize_t m) noexcept nogil:
-    """``W_1 = W_1(0) + S X^T``: the Gram path's weights, from its accumulated steps."""
-    memcpy(W, W0, n * n_x * sizeof(floating))
+cdef void _apply_first_layer_steps(floating* W, floating* S, const floating* X,
+                                   bint x_fortran, Py_ssize_t n, Py_ssize_t n_x,
+                                   Py_ssize_t m) noexcept nogil:
+    """``W_1 <- W_1 + S X^T`` and ``S <- 0``: the Gram path's accumulated steps, applied."""
+    cdef Py_ssize_t i
     _rowmajor_gemm(False, False, S, n, m, True, x_fortran, X, n_x, m, 1.0, 1.0, W, n, n_x)
+    for i in range(n * m):
+        S[i] = 0
 
 
 cdef class Trainer:
@@ -657,8 +659,9 @@ cdef class Trainer:
     changes by ``-(lr/m) dZ_1 X^T``, so ``W_1 X`` changes by ``-(lr/m) dZ_1 K``. With K
     computed once, each step costs O(n_1 m^2) in the first layer instead of
     O(n_1 n_x m): far less when there are more features than examples (the cat
-    images: 12288 features, 209 examples). W_1 is rebuilt at the end of every
-    :meth:`run`, so the arrays passed in always hold the current parameters. These are
+    images: 12288 features, 209 examples). The accumulated steps are applied to W_1 at
+    the end of every :meth:`run`, so the arrays passed in always hold the current
+    parameters. These are
     the same iterates in exact arithmetic; mini-batches or per-parameter step sizes
     would break the identity, and this class does neither.
     """
@@ -678,7 +681,6 @@ cdef class Trainer:
     cdef void* K
     cdef void* P
     cdef void* S
-    cdef void* W0
     cdef const void* X
     cdef const void* Y
     cdef object _keep_alive
@@ -754,23 +756,21 @@ cdef class Trainer:
         self.Y = <const void*> <size_t> Y.ctypes.data
         self.ones = <const void*> <size_t> ones.ctypes.data
         self.gram = gram
-        self.K = self.P = self.S = self.W0 = NULL
+        self.K = self.P = self.S = NULL
         if gram:
             self._start_gram(X, weights[0], np, dtype)
 
     def _start_gram(self, X, W1, np, dtype):
-        """K = X^T X and P = W_1 X, computed once; S = 0; W_1(0) kept for rebuilding."""
-        n, n_x, m = W1.shape[0], X.shape[0], X.shape[1]
+        """K = X^T X and P = W_1 X, computed once; S, the steps not yet applied, = 0."""
+        n, m = W1.shape[0], X.shape[1]
         K = np.empty((m, m), dtype=dtype)
         P = np.empty((n, m), dtype=dtype)
         S = np.zeros((n, m), dtype=dtype)
-        W0 = W1.copy()
         _gram_setup(X, W1, K, P, self.x_fortran)
-        self._keep_alive = self._keep_alive + (K, P, S, W0)
+        self._keep_alive = self._keep_alive + (K, P, S)
         self.K = <void*> <size_t> K.ctypes.data
         self.P = <void*> <size_t> P.ctypes.data
         self.S = <void*> <size_t> S.ctypes.data
-        self.W0 = <void*> <size_t> W0.ctypes.data
 
     def __dealloc__(self):
         free(self.dims)
@@ -796,9 +796,9 @@ cdef class Trainer:
                                     <double*> self.S, self.hidden, learning_rate, num_steps,
                                     want_cost)
                 if self.gram:
-                    _rebuild_first_layer((<double**> self.W)[0], <const double*> self.W0,
-                                         <const double*> self.S, <const double*> self.X,
-                                         self.x_fortran, self.dims[1], self.dims[0], self.m)
+                    _apply_first_layer_steps((<double**> self.W)[0], <double*> self.S,
+                                             <const double*> self.X, self.x_fortran,
+                                             self.dims[1], self.dims[0], self.m)
             else:
                 cost = _train_steps(self.L, self.dims, self.m, <const float*> self.X,
                                     self.x_fortran, <const float*> self.Y,
@@ -808,7 +808,7 @@ cdef class Trainer:
                                     <float*> self.S, self.hidden, learning_rate, num_steps,
                                     want_cost)
                 if self.gram:
-                    _rebuild_first_layer((<float**> self.W)[0], <const float*> self.W0,
-                                         <const float*> self.S, <const float*> self.X,
-                                         self.x_fortran, self.dims[1], self.dims[0], self.m)
+                    _apply_first_layer_steps((<float**> self.W)[0], <float*> self.S,
+                                             <const float*> self.X, self.x_fortran,
+                                             self.dims[1], self.dims[0], self.m)
         return cost

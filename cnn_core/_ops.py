@@ -180,9 +180,8 @@ def _numpy_gram_steps(X, Y, parameters, n_layers, hidden, learning_rate, num_ste
                       want_cost, state):
     """The Gram path, operation by operation (see :func:`use_gram_path`).
 
-    ``state`` holds ``K = X^T X``, ``P = W1 X``, ``S`` (the accumulated
-    ``-(lr/m) dZ1``) and ``W0``, W1 when the run began; W1 is rebuilt as
-    ``W0 + S X^T`` after the steps.
+    ``state`` holds ``K = X^T X``, ``P = W1 X`` and ``S``, the accumulated
+    ``-(lr/m) dZ1``, applied to W1 as ``W1 + S X^T`` after the steps.
     """
     cost = float("nan")
     m = X.shape[1]
@@ -210,7 +209,8 @@ def _numpy_gram_steps(X, Y, parameters, n_layers, hidden, learning_rate, num_ste
         step_of_W1 = -(learning_rate / m) * dZ   # W1 changes by step_of_W1 @ X.T
         P += step_of_W1 @ K
         S += step_of_W1
-    parameters["W1"][...] = state["W0"] + S @ X.T
+    parameters["W1"] += S @ X.T
+    S[...] = 0
     return cost
 
 
@@ -219,7 +219,7 @@ def use_gram_path(n_x, m, n_1, num_iterations, every):
 
     Standard: each iteration multiplies by X twice in the first layer,
     ``2 n_1 n_x m`` flops. Gram: ``K = X^T X`` once (``n_x m^2``) and ``W1 X`` once
-    (``n_1 n_x m``), then ``n_1 m^2`` per iteration, plus rebuilding W1 (``n_1 m n_x``)
+    (``n_1 n_x m``), then ``n_1 m^2`` per iteration, plus applying S to W1 (``n_1 m n_x``)
     at each of the ``num_iterations / every`` cost records. Only when n_x > m can it win.
     """
     if n_x <= m or num_iterations <= 0:
@@ -274,8 +274,7 @@ def gradient_descent(X, Y, parameters, hidden, learning_rate, num_iterations, ev
             return trainer.run(count, learning_rate, True)
     elif gram:
         state = {"K": X.T @ X, "P": parameters["W1"] @ X,
-                 "S": np.zeros((parameters["W1"].shape[0], X.shape[1]), X.dtype),
-                 "W0": parameters["W1"].copy()}
+                 "S": np.zeros((parameters["W1"].shape[0], X.shape[1]), X.dtype)}
 
         def steps(count):
             return _numpy_gram_steps(X, Y, parameters, n_layers, hidden, learning_rate, count,

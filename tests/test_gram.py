@@ -114,3 +114,22 @@ def test_gram_path_equals_gradient_descent_driven_by_jax(backend):
         expected = {k: expected[k] - 0.1 * np.asarray(g[k]) for k in expected}
     for key in parameters:
         assert_close(gram[key], expected[key], rtol=1e-12, atol=1e-14, what=key)
+
+
+def test_gram_path_peak_memory_is_within_the_reference_paths():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = np.asfortranarray(rng.random((12288, 209)))
+    Y = (rng.random((1, 209)) > 0.5).astype(float)
+    peaks = {}
+    for label, backend, gram in (("numpy standard", "numpy", False),
+                                 ("numpy Gram", "numpy", True),
+                                 ("compiled Gram", BACKENDS[-1], True)):
+        tracemalloc.start()
+        deep.L_layer_model(X, Y, [12288, 20, 7, 5, 1], num_iterations=3, backend=backend,
+                           gram=gram)
+        peaks[label] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peaks["compiled Gram"] <= peaks["numpy standard"], peaks
+    assert peaks["numpy Gram"] <= peaks["numpy standard"], peaks
