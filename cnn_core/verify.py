@@ -65,6 +65,7 @@ class GradientCheck:
     shape: tuple
     max_abs_diff: float
     max_rel_diff: float
+    fd_max_abs_diff: float
     fd_max_rel_diff: float
     passed: bool
 
@@ -92,12 +93,12 @@ class GradientReport:
             f"autodiff {self.reference_cost:.10g}; tolerance {self.tolerance:g} "
             f"(finite differences {FD_TOLERANCE:g})",
             f"  {'parameter':<10} {'shape':<12} {'max|diff| AD':>13} {'rel AD':>10} "
-            f"{'rel FD':>10}  result",
+            f"{'max|diff| FD':>13} {'rel FD':>10}  result",
         ]
         for c in self.checks:
             lines.append(
                 f"  {c.parameter:<10} {str(c.shape):<12} {c.max_abs_diff:13.2e} "
-                f"{c.max_rel_diff:10.2e} {c.fd_max_rel_diff:10.2e}  "
+                f"{c.max_rel_diff:10.2e} {c.fd_max_abs_diff:13.2e} {c.fd_max_rel_diff:10.2e}  "
                 f"{'PASS' if c.passed else 'FAIL'}"
             )
         lines.append(f"  {'PASS' if self.passed else 'FAIL'}")
@@ -248,14 +249,17 @@ def check_gradients(parameters, X, Y, model="deep", *, grads=None, backend=None,
         want = np.asarray(ref_grads[key], dtype=np.float64)
         rel = relative_difference(got, want)
         abs_diff = float(np.max(np.abs(got - want))) if got.shape == want.shape else float("inf")
-        fd_rel = float("nan")
+        fd_rel = fd_abs = float("nan")
         if finite_differences:
             size = max(want.size, 1)
             entries = np.sort(rng.choice(size, size=min(size, max_fd_entries), replace=False))
             numeric = _finite_differences(numpy_cost, params64, X64, Y64, key, entries, eps)
-            fd_rel = relative_difference(got.reshape(-1)[entries] if got.shape == want.shape
-                                         else np.full(len(entries), np.inf), numeric)
+            sampled = (got.reshape(-1)[entries] if got.shape == want.shape
+                       else np.full(len(entries), np.inf))
+            fd_rel = relative_difference(sampled, numeric)
+            fd_abs = float(np.max(np.abs(sampled - numeric)))
         passed = rel <= tolerance and (not finite_differences or
                                        fd_rel <= max(FD_TOLERANCE, tolerance))
-        report.checks.append(GradientCheck(key, tuple(want.shape), abs_diff, rel, fd_rel, passed))
+        report.checks.append(GradientCheck(key, tuple(want.shape), abs_diff, rel, fd_abs, fd_rel,
+                                           passed))
     return report

@@ -3,6 +3,7 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import cnn_core
 from cnn_core import _backend
@@ -14,6 +15,13 @@ BACKENDS = ["numpy"] if NUMPY_ONLY else list(cnn_core.BACKENDS)
 #: For tests that compare the compiled backend with NumPy: skipped, saying why, only in
 #: a pure-NumPy run asked for explicitly.
 needs_kernels = pytest.mark.skipif(NUMPY_ONLY, reason="pure-NumPy run: no compiled kernels")
+
+
+# Property tests: no deadline (JAX compiles on first use of a shape) and a fixed budget
+# of examples; CI also derandomises them, so a CI failure can be reproduced as it is.
+settings.register_profile("ci", deadline=None, max_examples=25, derandomize=True)
+settings.register_profile("dev", deadline=None, max_examples=25)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def pytest_report_header(config):

@@ -11,7 +11,7 @@ import pytest
 
 jax = pytest.importorskip("jax", reason="JAX comes with the test extra: pip install -e '.[test]'")
 import jax.numpy as jnp  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import reference  # noqa: E402,F401  (float64 in JAX)
@@ -133,10 +133,6 @@ def test_the_registry_check_notices_a_new_unregistered_backward(monkeypatch):
     assert id(softplus_backward) not in _registered_targets()
 
 
-settings.register_profile("gradients", deadline=None, max_examples=25, derandomize=True)
-
-
-@settings.get_profile("gradients")
 @given(widths=st.lists(st.integers(1, 64), min_size=0, max_size=5),
        n_x=st.integers(1, 64), m=st.integers(1, 256), seed=st.integers(0, 2**16))
 def test_random_architectures_match_autodiff(widths, n_x, m, seed):
