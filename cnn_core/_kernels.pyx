@@ -17,6 +17,8 @@ Both float64 and float32 are compiled (the fused type ``floating``); every array
 call must share the dtype. Python-level validation (finiteness, dtype promotion,
 allocation) lives in :mod:`cnn_core._ops`.
 """
+import numpy as np
+
 from libc.float cimport DBL_EPSILON, DBL_MIN, FLT_EPSILON, FLT_MIN
 from libc.math cimport NAN, exp, fabs, log, log1p
 from libc.stdlib cimport free, malloc
@@ -639,6 +641,39 @@ cdef void _apply_first_layer_steps(floating* W, floating* S, const floating* X,
         S[i] = 0
 
 
+cdef struct TrainerBuffers:
+    # Everything a training step touches, as raw pointers (element type per Trainer).
+    int L
+    int hidden
+    bint x_fortran
+    Py_ssize_t m
+    Py_ssize_t* dims
+    void** W
+    void** b
+    void** A
+    void** dZ
+    const void* X
+    const void* Y
+    const void* ones
+    void* K     # the Gram path's buffers; NULL on the standard path
+    void* P
+    void* S
+
+
+cdef double _run_buffers(TrainerBuffers* t, floating* element_type, double learning_rate,
+                         Py_ssize_t num_steps, bint want_cost) noexcept nogil:
+    """:meth:`Trainer.run` for one element type (``element_type`` only selects it)."""
+    cdef double cost = _train_steps(
+        t.L, t.dims, t.m, <const floating*> t.X, t.x_fortran, <const floating*> t.Y,
+        <const floating*> t.ones, <floating**> t.W, <floating**> t.b, <floating**> t.A,
+        <floating**> t.dZ, <const floating*> t.K, <floating*> t.P, <floating*> t.S,
+        t.hidden, learning_rate, num_steps, want_cost)
+    if t.K != NULL:
+        _apply_first_layer_steps((<floating**> t.W)[0], <floating*> t.S,
+                                 <const floating*> t.X, t.x_fortran, t.dims[1], t.dims[0], t.m)
+    return cost
+
+
 cdef class Trainer:
     """Full-batch gradient descent of an L-layer network, with every buffer allocated once.
 
@@ -661,37 +696,19 @@ cdef class Trainer:
     O(n_1 n_x m): far less when there are more features than examples (the cat
     images: 12288 features, 209 examples). The accumulated steps are applied to W_1 at
     the end of every :meth:`run`, so the arrays passed in always hold the current
-    parameters. These are
-    the same iterates in exact arithmetic; mini-batches or per-parameter step sizes
-    would break the identity, and this class does neither.
+    parameters. These are the same iterates in exact arithmetic; mini-batches or
+    per-parameter step sizes would break the identity, and this class does neither.
     """
 
-    cdef int L
-    cdef int hidden
+    cdef TrainerBuffers buf
     cdef bint is_double
-    cdef bint x_fortran
-    cdef Py_ssize_t m
-    cdef Py_ssize_t* dims
-    cdef void** W
-    cdef void** b
-    cdef void** A
-    cdef void** dZ
-    cdef const void* ones
-    cdef bint gram
-    cdef void* K
-    cdef void* P
-    cdef void* S
-    cdef const void* X
-    cdef const void* Y
     cdef object _keep_alive
 
     def __cinit__(self):
-        self.dims = NULL
-        self.W = self.b = self.A = self.dZ = NULL
+        self.buf.dims = NULL
+        self.buf.W = self.buf.b = self.buf.A = self.buf.dZ = NULL
 
     def __init__(self, X, Y, list weights, list biases, int hidden_activation, bint gram=False):
-        import numpy as np
-
         cdef Py_ssize_t l, L = len(weights)
         if L < 1 or len(biases) != L:
             raise ValueError(
@@ -735,49 +752,48 @@ cdef class Trainer:
         gradients = [np.empty((w.shape[0], m), dtype=dtype) for w in weights]
         ones = np.ones(m, dtype=dtype)
         self._keep_alive = (X, Y, list(weights), list(biases), workspaces, gradients, ones)
-        self.L, self.m, self.hidden = L, m, hidden_activation
+        self.buf.L, self.buf.m, self.buf.hidden = L, m, hidden_activation
         self.is_double = dtype == np.float64
-        self.x_fortran = not X.flags.c_contiguous
-        self.dims = <Py_ssize_t*> malloc((L + 1) * sizeof(Py_ssize_t))
-        self.W = <void**> malloc(L * sizeof(void*))
-        self.b = <void**> malloc(L * sizeof(void*))
-        self.A = <void**> malloc(L * sizeof(void*))
-        self.dZ = <void**> malloc(L * sizeof(void*))
-        if not (self.dims and self.W and self.b and self.A and self.dZ):
+        self.buf.x_fortran = not X.flags.c_contiguous
+        self.buf.dims = <Py_ssize_t*> malloc((L + 1) * sizeof(Py_ssize_t))
+        self.buf.W = <void**> malloc(L * sizeof(void*))
+        self.buf.b = <void**> malloc(L * sizeof(void*))
+        self.buf.A = <void**> malloc(L * sizeof(void*))
+        self.buf.dZ = <void**> malloc(L * sizeof(void*))
+        if not (self.buf.dims and self.buf.W and self.buf.b and self.buf.A and self.buf.dZ):
             raise MemoryError()
-        self.dims[0] = X.shape[0]
+        self.buf.dims[0] = X.shape[0]
         for l in range(L):
-            self.dims[l + 1] = weights[l].shape[0]
-            self.W[l] = <void*> <size_t> weights[l].ctypes.data
-            self.b[l] = <void*> <size_t> biases[l].ctypes.data
-            self.A[l] = <void*> <size_t> workspaces[l].ctypes.data
-            self.dZ[l] = <void*> <size_t> gradients[l].ctypes.data
-        self.X = <const void*> <size_t> X.ctypes.data
-        self.Y = <const void*> <size_t> Y.ctypes.data
-        self.ones = <const void*> <size_t> ones.ctypes.data
-        self.gram = gram
-        self.K = self.P = self.S = NULL
+            self.buf.dims[l + 1] = weights[l].shape[0]
+            self.buf.W[l] = <void*> <size_t> weights[l].ctypes.data
+            self.buf.b[l] = <void*> <size_t> biases[l].ctypes.data
+            self.buf.A[l] = <void*> <size_t> workspaces[l].ctypes.data
+            self.buf.dZ[l] = <void*> <size_t> gradients[l].ctypes.data
+        self.buf.X = <const void*> <size_t> X.ctypes.data
+        self.buf.Y = <const void*> <size_t> Y.ctypes.data
+        self.buf.ones = <const void*> <size_t> ones.ctypes.data
+        self.buf.K = self.buf.P = self.buf.S = NULL
         if gram:
-            self._start_gram(X, weights[0], np, dtype)
+            self._start_gram(X, weights[0], dtype)
 
-    def _start_gram(self, X, W1, np, dtype):
+    def _start_gram(self, X, W1, dtype):
         """K = X^T X and P = W_1 X, computed once; S, the steps not yet applied, = 0."""
         n, m = W1.shape[0], X.shape[1]
         K = np.empty((m, m), dtype=dtype)
         P = np.empty((n, m), dtype=dtype)
         S = np.zeros((n, m), dtype=dtype)
-        _gram_setup(X, W1, K, P, self.x_fortran)
+        _gram_setup(X, W1, K, P, self.buf.x_fortran)
         self._keep_alive = self._keep_alive + (K, P, S)
-        self.K = <void*> <size_t> K.ctypes.data
-        self.P = <void*> <size_t> P.ctypes.data
-        self.S = <void*> <size_t> S.ctypes.data
+        self.buf.K = <void*> <size_t> K.ctypes.data
+        self.buf.P = <void*> <size_t> P.ctypes.data
+        self.buf.S = <void*> <size_t> S.ctypes.data
 
     def __dealloc__(self):
-        free(self.dims)
-        free(self.W)
-        free(self.b)
-        free(self.A)
-        free(self.dZ)
+        free(self.buf.dims)
+        free(self.buf.W)
+        free(self.buf.b)
+        free(self.buf.A)
+        free(self.buf.dZ)
 
     def run(self, Py_ssize_t num_steps, double learning_rate, bint want_cost=False):
         """Take ``num_steps`` steps; return the cost before the first one (or NaN)."""
@@ -788,27 +804,7 @@ cdef class Trainer:
             raise ValueError(f"learning_rate must be > 0; got {learning_rate}")
         with nogil:
             if self.is_double:
-                cost = _train_steps(self.L, self.dims, self.m, <const double*> self.X,
-                                    self.x_fortran, <const double*> self.Y,
-                                    <const double*> self.ones, <double**> self.W,
-                                    <double**> self.b, <double**> self.A, <double**> self.dZ,
-                                    <const double*> self.K, <double*> self.P,
-                                    <double*> self.S, self.hidden, learning_rate, num_steps,
-                                    want_cost)
-                if self.gram:
-                    _apply_first_layer_steps((<double**> self.W)[0], <double*> self.S,
-                                             <const double*> self.X, self.x_fortran,
-                                             self.dims[1], self.dims[0], self.m)
+                cost = _run_buffers(&self.buf, <double*> NULL, learning_rate, num_steps, want_cost)
             else:
-                cost = _train_steps(self.L, self.dims, self.m, <const float*> self.X,
-                                    self.x_fortran, <const float*> self.Y,
-                                    <const float*> self.ones, <float**> self.W,
-                                    <float**> self.b, <float**> self.A, <float**> self.dZ,
-                                    <const float*> self.K, <float*> self.P,
-                                    <float*> self.S, self.hidden, learning_rate, num_steps,
-                                    want_cost)
-                if self.gram:
-                    _apply_first_layer_steps((<float**> self.W)[0], <float*> self.S,
-                                             <const float*> self.X, self.x_fortran,
-                                             self.dims[1], self.dims[0], self.m)
+                cost = _run_buffers(&self.buf, <float*> NULL, learning_rate, num_steps, want_cost)
         return cost

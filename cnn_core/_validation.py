@@ -77,12 +77,16 @@ def check_labels(name, Y):
         )
 
 
-def as_labels(name, Y, m):
-    """``Y`` as a float ``(1, m)`` array; a 1-D vector of length m is accepted too."""
+def as_labels(name, Y, m, n_rows=1):
+    """``Y`` as a float ``(n_rows, m)`` array; a 1-D vector of length m is one row.
+
+    ``n_rows=None`` accepts any number of rows (one per output unit).
+    """
     arr = as_float_array(name, Y, ndim=(1, 2))
     if arr.ndim == 1:
         arr = arr.reshape(1, -1)
-    check_shape(name, arr, (1, m), "(1, m)")
+    rows = arr.shape[0] if n_rows is None else n_rows
+    check_shape(name, arr, (rows, m), "(1, m)" if n_rows == 1 else "(n_y, m)")
     return arr
 
 

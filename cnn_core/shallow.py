@@ -45,11 +45,7 @@ __all__ = [
 
 def _check_X_Y(X, Y):
     X = as_float_array("X", X)
-    Y = as_float_array("Y", Y, ndim=(1, 2))
-    if Y.ndim == 1:
-        Y = Y.reshape(1, -1)
-    check_shape("Y", Y, (Y.shape[0], X.shape[1]), "(n_y, m)")
-    return X, Y
+    return X, as_labels("Y", Y, X.shape[1], n_rows=None)
 
 
 def layer_sizes(X, Y):
@@ -120,14 +116,11 @@ def compute_cost(A2, Y, parameters=None, *, backend=None):
         raise ValueError(
             f"A2 must hold probabilities in [0, 1]; got values in [{A2.min()}, {A2.max()}]"
         )
-    Y = as_float_array("Y", Y, ndim=(1, 2))
-    if Y.ndim == 1:
-        Y = Y.reshape(1, -1)
-    check_shape("Y", Y, A2.shape, "A2.shape = (n_y, m)")
+    Y = as_labels("Y", Y, A2.shape[1], n_rows=A2.shape[0])
     return A2.dtype.type(_ops.cross_entropy(A2, Y, resolve_backend(backend)))
 
 
-def _backward(parameters, cache, X, Y, backend, need_dX=False):
+def _backward(parameters, cache, X, Y, backend):
     """The notes' backward pass, without validation.
 
     ``dZ2 = A2 - Y``; ``dW2 = dZ2 A1^T / m``; ``db2 = sum(dZ2) / m``;
@@ -137,7 +130,7 @@ def _backward(parameters, cache, X, Y, backend, need_dX=False):
     dA1, dW2, db2 = _ops.linear_backward(dZ2, cache["A1"], parameters["W2"], backend)
     # tanh'(Z1) = 1 - A1^2; the op recomputes it from Z1 (both backends alike).
     dZ1 = _ops.activation_backward(dA1, cache["Z1"], "tanh", backend)
-    _, dW1, db1 = _ops.linear_backward(dZ1, X, parameters["W1"], backend, need_dA_prev=need_dX)
+    _, dW1, db1 = _ops.linear_backward(dZ1, X, parameters["W1"], backend, need_dA_prev=False)
     return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnn_core._backend import resolve_backend
-from cnn_core._validation import as_float_array, check_parameters
+from cnn_core._validation import as_float_array, as_labels, check_parameters
 
 __all__ = ["GradientCheck", "GradientReport", "check_gradients", "load_reference", "MODELS",
            "TOLERANCES", "FD_TOLERANCE"]
@@ -150,11 +150,7 @@ def _check_inputs(model, parameters, X, Y):
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}; got {model!r}")
     X = as_float_array("X", X)
-    Y = as_float_array("Y", Y, ndim=(1, 2))
-    if Y.ndim == 1:
-        Y = Y.reshape(1, -1)
-    if Y.shape != (1, X.shape[1]):
-        raise ValueError(f"Y must have shape (1, m) = (1, {X.shape[1]}); got {Y.shape}")
+    Y = as_labels("Y", Y, X.shape[1])
     if model == "logistic":
         if not isinstance(parameters, dict) or set(parameters) != {"w", "b"}:
             raise ValueError("parameters must be {'w': (n_x, 1), 'b': scalar} for model='logistic'")

@@ -1,7 +1,6 @@
 """Shared fixtures: the backends, the course data and a small random network."""
 import os
 
-import numpy as np
 import pytest
 from hypothesis import settings
 

@@ -114,6 +114,8 @@ def test_backends_agree_on_a_whole_run():
     (p_np, g_np, c_np), (p_cy, g_cy, c_cy) = runs["numpy"], runs["cython"]
     assert_close(p_cy["w"], p_np["w"])
     assert p_cy["b"] == pytest.approx(p_np["b"], rel=1e-12)
+    assert_close(g_cy["dw"], g_np["dw"])
+    assert g_cy["db"] == pytest.approx(g_np["db"], rel=1e-12, abs=1e-15)
     assert_close(c_cy, c_np)
 
 
