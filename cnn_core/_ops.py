@@ -145,15 +145,15 @@ def forward_layers(X, parameters, n_layers, hidden, backend):
     return A, caches
 
 
-def backward_layers(AL, Y, caches, hidden, backend, need_dA0=True):
-    """Backward pass from the cross-entropy of a sigmoid output; the notes' grads dict.
+def backward_layers(dZ, caches, hidden, backend, need_dA0=True):
+    """Backward pass from the output layer's ``dZ`` ``(n_L, m)``; the notes' grads dict.
 
-    The output's ``dZ`` is ``AL - Y`` (what ``dAL * sigmoid'(ZL)`` simplifies to, without
-    its division); ``grads["dA{l}"]`` is the gradient layer l hands down (w.r.t. A^[l-1]).
+    For the cross-entropy of a sigmoid output ``dZ`` is ``AL - Y`` (what
+    ``dAL * sigmoid'(ZL)`` simplifies to, without its division); ``grads["dA{l}"]`` is
+    the gradient layer l hands down (w.r.t. A^[l-1]).
     """
     grads = {}
     n_layers = len(caches)
-    dZ = AL - Y
     for l in range(n_layers, 0, -1):
         (A_prev, W, _), _ = caches[l - 1]
         dA_prev, dW, db = linear_backward(dZ, A_prev, W, backend,
@@ -171,7 +171,7 @@ def _numpy_steps(X, Y, parameters, n_layers, hidden, learning_rate, num_steps, w
         AL, caches = forward_layers(X, parameters, n_layers, hidden, "numpy")
         if want_cost and step == 0:
             cost = cross_entropy_with_logits(caches[-1][1], Y, "numpy")
-        grads = backward_layers(AL, Y, caches, hidden, "numpy", need_dA0=False)
+        grads = backward_layers(AL - Y, caches, hidden, "numpy", need_dA0=False)
         update_in_place(parameters, grads, learning_rate, n_layers)
     return cost
 

@@ -319,22 +319,53 @@ def L_model_backward(AL, Y, caches, *, backend=None):
     Arguments:
         AL: the output of :func:`L_model_forward`, ``(1, m)``.
         Y: labels, ``(1, m)`` (reshaped to AL's shape as the notes do).
-        caches: the list of L caches from :func:`L_model_forward`.
+        caches: the list (or tuple) of L caches from :func:`L_model_forward`.
 
     Returns:
         ``grads`` with ``"dA{l}"``, ``"dW{l}"``, ``"db{l}"`` for l = 1..L, keyed as the
         notes key them (``dA{l}`` is the gradient with respect to ``A^{[l-1]}``).
 
-    The output layer's ``dZ`` is computed as ``AL - Y``: it is what the notes'
-    ``dAL = -(Y/AL - (1-Y)/(1-AL))`` times ``sigmoid'(ZL)`` equals, without the
-    division that overflows when AL saturates. It assumes AL is the sigmoid of the last
-    cached Z, as it is when AL comes from :func:`L_model_forward`.
+    The notes start from ``dAL = -(Y/AL - (1-Y)/(1-AL))`` and take the sigmoid backward
+    of the last cache, ``dZL = dAL * s (1 - s)`` with ``s = sigmoid(ZL)``. Where AL is
+    ``s`` (as after every forward pass) that product is exactly ``AL - Y``, which is what
+    is computed there: no division, finite when AL saturates at 0 or 1. Where AL is not
+    the sigmoid of the cached ZL (the course's own test case feeds such an AL), the notes'
+    formula is followed to the letter, and an AL of exactly 0 or 1 there raises
+    ValueError instead of dividing by zero.
     """
-    AL = _check_probabilities("AL", AL)
+    AL = as_float_array("AL", AL)
     check_shape("AL", AL, (1, AL.shape[1]), "(1, m)")
     Y = as_labels("Y", Y, AL.shape[1])
     checked = _check_caches(caches, AL.shape[1])
-    return _ops.backward_layers(AL, Y, checked, "relu", resolve_backend(backend))
+    backend = resolve_backend(backend)
+    dZL = _output_dZ(AL, Y, checked[-1][1], backend)
+    return _ops.backward_layers(dZL, checked, "relu", backend)
+
+
+#: How far (in units of the dtype's epsilon, relative) AL may sit from sigmoid(ZL) and
+#: still count as its sigmoid: the kernels' sigmoid is within 2 ulp of NumPy's.
+_SIGMOID_MATCH_ULPS = 16
+
+
+def _output_dZ(AL, Y, ZL, backend):
+    """``dZL`` of the sigmoid output layer, ``(1, m)``, by the notes' route (see above)."""
+    s = ACTIVATIONS["sigmoid"].forward(ZL)
+    tolerance = _SIGMOID_MATCH_ULPS * np.finfo(AL.dtype).eps * np.abs(s)
+    is_sigmoid = np.abs(AL - s) <= tolerance
+    dZ = AL - Y
+    if is_sigmoid.all():
+        return dZ
+    at_pole = ~is_sigmoid & ((AL == 0) | (AL == 1))
+    if at_pole.any():
+        where = tuple(int(i) for i in np.argwhere(at_pole)[0])
+        raise ValueError(
+            f"AL is {AL[where]} at index {where} and is not the sigmoid of the cached ZL "
+            f"({s[where]}): the notes' dAL = -(Y/AL - (1-Y)/(1-AL)) divides by zero there"
+        )
+    safe_AL = np.where(is_sigmoid, 0.5, AL)  # entries taken from AL - Y need no dAL
+    dAL = -(np.divide(Y, safe_AL) - np.divide(1 - Y, 1 - safe_AL))
+    dZ_notes = _ops.activation_backward(dAL, ZL, "sigmoid", backend)
+    return np.where(is_sigmoid, dZ, dZ_notes)
 
 
 def update_parameters(parameters, grads, learning_rate):
@@ -347,7 +378,9 @@ def update_parameters(parameters, grads, learning_rate):
         learning_rate: a positive float.
 
     Returns:
-        A new parameters dict; the arrays passed in are not modified.
+        ``parameters`` itself, holding the new arrays, as the notes' version returns it;
+        the arrays that were in it are not modified in place (a caller's other references
+        to them keep the old values).
     """
     return _apply_update(parameters, grads, learning_rate)
 

