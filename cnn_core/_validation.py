@@ -114,9 +114,11 @@ def check_learning_rate(learning_rate):
     return rate
 
 
-def common_dtype(*arrays):
-    """The float dtype every array of one computation is cast to (float64 wins)."""
-    return np.result_type(*arrays)
+def check_callback(callback):
+    """Return ``callback`` (None or a callable), or raise TypeError."""
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable as callback(i, cost); got {callback!r}")
+    return callback
 
 
 def check_parameters(parameters, n_x, *, n_layers=None, name="parameters"):

@@ -28,6 +28,7 @@ from cnn_core._validation import (
     as_labels,
     check_labels,
     check_learning_rate,
+    check_callback,
     check_nonnegative_int,
     check_parameters,
     check_positive_int,
@@ -397,7 +398,7 @@ def _check_training_data(X, Y):
 
 
 def _train(X, Y, parameters, learning_rate, num_iterations, print_cost, backend,
-           cost_line, gram):
+           cost_line, gram, callback):
     """Full-batch gradient descent on the model's own copies of the parameters.
 
     Costs are recorded (and printed) every 100 iterations, from iteration 0; the cost of
@@ -405,10 +406,13 @@ def _train(X, Y, parameters, learning_rate, num_iterations, print_cost, backend,
     """
     parameters = {k: np.array(v, dtype=X.dtype, order="C", copy=True)
                   for k, v in parameters.items()}
+    callback = check_callback(callback)
 
     def report(i, cost):
         if print_cost:
             print(cost_line(i, cost))
+        if callback is not None:
+            callback(i, cost)
 
     costs = _ops.gradient_descent(X, Y, parameters, "relu", learning_rate, num_iterations,
                                   100, report, backend, gram)
@@ -420,7 +424,8 @@ def _check_model_args(learning_rate, num_iterations):
 
 
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
-                    print_cost=False, *, backend=None, return_costs=False, gram="auto"):
+                    print_cost=False, *, backend=None, return_costs=False, gram="auto",
+                    seed=1, callback=None):
     """Train ``LINEAR -> RELU -> LINEAR -> SIGMOID`` by gradient descent.
 
     Arguments:
@@ -432,11 +437,14 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
         gram: the first layer's path: True runs it on the Gram matrix ``X^T X``
             (same iterates, far cheaper when X has more rows than columns), False on X,
             "auto" picks the cheaper of the two by counting flops.
+        seed: ``np.random`` is seeded with it before the initial draw (the notes' 1).
+        callback: called as ``callback(i, cost)`` at every recorded cost (a progress
+            bar, a log), after the line ``print_cost`` prints.
 
     Returns:
         ``parameters`` (``W1`` ``(n_h, n_x)``, ``b1``, ``W2`` ``(1, n_h)``, ``b2``), or
-        ``(parameters, costs)`` with ``return_costs=True``. Seeds ``np.random`` with 1
-        and initialises with :func:`initialize_parameters`, as the notes do.
+        ``(parameters, costs)`` with ``return_costs=True``. Seeds ``np.random`` with
+        ``seed`` and initialises with :func:`initialize_parameters`, as the notes do.
     """
     X, Y = _check_training_data(X, Y)
     learning_rate, num_iterations = _check_model_args(learning_rate, num_iterations)
@@ -445,31 +453,32 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
         raise ValueError(
             f"layers_dims must be (n_x, n_h, 1) with n_x = X.shape[0] = {X.shape[0]}; got {dims}"
         )
-    np.random.seed(1)
+    np.random.seed(check_nonnegative_int("seed", seed))
     parameters = initialize_parameters(*dims)
     parameters, costs = _train(
         X, Y, parameters, learning_rate, num_iterations, print_cost,
         resolve_backend(backend),
         lambda i, cost: "Cost after iteration {}: {}".format(i, np.squeeze(cost)),
-        _ops.check_gram(gram),
+        _ops.check_gram(gram), callback,
     )
     return (parameters, costs) if return_costs else parameters
 
 
 def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
-                  print_cost=False, *, backend=None, return_costs=False, gram="auto"):
+                  print_cost=False, *, backend=None, return_costs=False, gram="auto",
+                  seed=1, callback=None):
     """Train ``[LINEAR -> RELU] * (L-1) -> LINEAR -> SIGMOID`` by gradient descent.
 
     Arguments:
         X: ``(n_x, m)``; Y: labels in [0, 1], ``(1, m)``.
         layers_dims: ``[n_x, n_1, ..., n_{L-1}, 1]``.
-        learning_rate, num_iterations, print_cost, return_costs, gram: as in
-            :func:`two_layer_model`.
+        learning_rate, num_iterations, print_cost, return_costs, gram, seed, callback:
+            as in :func:`two_layer_model`.
 
     Returns:
         ``parameters`` (``W{l}`` ``(n_l, n_{l-1})``, ``b{l}`` ``(n_l, 1)``), or
-        ``(parameters, costs)`` with ``return_costs=True``. Seeds ``np.random`` with 1
-        and initialises with :func:`initialize_parameters_deep` of ``layers_dims`` (the
+        ``(parameters, costs)`` with ``return_costs=True``. Seeds ``np.random`` with
+        ``seed`` (the notes' 1) and initialises with :func:`initialize_parameters_deep` of ``layers_dims`` (the
         notes' code names an undefined ``layer_dims`` there; this is what it meant).
     """
     X, Y = _check_training_data(X, Y)
@@ -480,13 +489,13 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
             f"layers_dims must start with n_x = X.shape[0] = {X.shape[0]} and end with 1; "
             f"got {dims}"
         )
-    np.random.seed(1)
+    np.random.seed(check_nonnegative_int("seed", seed))
     parameters = initialize_parameters_deep(dims)
     parameters, costs = _train(
         X, Y, parameters, learning_rate, num_iterations, print_cost,
         resolve_backend(backend),
         lambda i, cost: "Cost after iteration %i: %f" % (i, cost),
-        _ops.check_gram(gram),
+        _ops.check_gram(gram), callback,
     )
     return (parameters, costs) if return_costs else parameters
 

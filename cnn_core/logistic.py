@@ -24,6 +24,7 @@ from cnn_core._backend import resolve_backend
 from cnn_core._validation import (
     as_float_array,
     as_labels,
+    check_callback,
     check_labels,
     check_learning_rate,
     check_nonnegative_int,
@@ -86,7 +87,8 @@ def propagate(w, b, X, Y, *, backend=None):
     return grads, np.float64(cost)
 
 
-def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, backend, gram):
+def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, backend, gram,
+              callback=None):
     """Gradient descent from ``(w, b)``; the course's ``(params, grads, costs)``.
 
     All iterations but the last run as the one-layer case of the shared training loop;
@@ -95,6 +97,8 @@ def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, backend, gr
     def report(i, cost):
         if print_cost:
             print("Cost after iteration %i: %f" % (i, cost))
+        if callback is not None:
+            callback(i, cost)
 
     dtype = X.dtype
     parameters = {"W1": np.array(w.T, dtype=dtype, order="C"), "b1": np.full((1, 1), b, dtype)}
@@ -154,7 +158,7 @@ def predict(w, b, X, *, backend=None):
 
 
 def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0.5,
-          print_cost=False, *, backend=None, gram="auto"):
+          print_cost=False, *, backend=None, gram="auto", callback=None):
     """Train logistic regression from zeros and predict on both sets.
 
     Arguments:
@@ -163,6 +167,8 @@ def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0
         num_iterations, learning_rate: of gradient descent.
         print_cost: print the cost every 100 iterations and both accuracies.
         gram: the training path, as in :func:`optimize`.
+        callback: called as ``callback(i, cost)`` at every recorded cost (every 100
+            iterations), after the line ``print_cost`` prints.
 
     Returns:
         ``{"costs", "Y_prediction_test", "Y_prediction_train", "w", "b",
@@ -181,11 +187,12 @@ def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0
     check_labels("Y_test", Y_test)
     num_iterations = check_nonnegative_int("num_iterations", num_iterations)
     learning_rate = check_learning_rate(learning_rate)
+    callback = check_callback(callback)
     backend = resolve_backend(backend)
 
     w, b = initialize_with_zeros(X_train.shape[0])
     params, _, costs = _optimize(w, b, X_train, Y_train, num_iterations, learning_rate,
-                                 print_cost, backend, _ops.check_gram(gram))
+                                 print_cost, backend, _ops.check_gram(gram), callback)
     w, b = params["w"], params["b"]
     Y_prediction_train = (_forward(w, b, X_train, backend)[1] > 0.5).astype(np.float64)
     Y_prediction_test = (_forward(w, b, X_test, backend)[1] > 0.5).astype(np.float64)

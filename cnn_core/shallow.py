@@ -23,6 +23,7 @@ from cnn_core._backend import resolve_backend
 from cnn_core._validation import (
     as_float_array,
     as_labels,
+    check_callback,
     check_labels,
     check_learning_rate,
     check_nonnegative_int,
@@ -200,7 +201,7 @@ def update_parameters(parameters, grads, learning_rate=1.2):
 
 
 def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False, *, learning_rate=1.2,
-             backend=None, return_costs=False):
+             backend=None, return_costs=False, callback=None):
     """Train the tanh network by gradient descent.
 
     Arguments:
@@ -210,6 +211,7 @@ def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False, *, learning_rate
         print_cost: print ``Cost after iteration i: c`` every 1000 iterations.
         learning_rate: the step (the notes use update_parameters' default, 1.2).
         return_costs: also return the costs recorded every 1000 iterations.
+        callback: called as ``callback(i, cost)`` at every recorded cost.
 
     Returns:
         ``parameters`` (``W1`` ``(n_h, n_x)``, ``b1``, ``W2`` ``(n_y, n_h)``, ``b2``), or
@@ -220,6 +222,7 @@ def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False, *, learning_rate
     n_h = check_positive_int("n_h", n_h)
     num_iterations = check_nonnegative_int("num_iterations", num_iterations)
     learning_rate = check_learning_rate(learning_rate)
+    callback = check_callback(callback)
     backend = resolve_backend(backend)
     n_x, _, n_y = layer_sizes(X, Y)
     parameters = {k: np.array(v, dtype=X.dtype, order="C")
@@ -229,6 +232,8 @@ def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False, *, learning_rate
     def report(i, cost):
         if print_cost:
             print("Cost after iteration %i: %f" % (i, cost))
+        if callback is not None:
+            callback(i, cost)
 
     costs = _ops.gradient_descent(X, Y, parameters, "tanh", learning_rate, num_iterations,
                                   1000, report, backend)

@@ -91,12 +91,14 @@ def test_cli_verify_without_jax_says_what_to_install(monkeypatch, capsys):
     assert "pip install 'cnn_core[verify]'" in capsys.readouterr().err
 
 
-def test_cli_verify_rejects_bad_dims(capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["verify", "--model", "shallow", "--dims", "3,1"])
-    assert "n_x,n_h,1" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        cli.main(["verify", "--dims", "3,2,1"])
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "shallow", "--dims", "3,1"], "n_x,n_h,1"),
+    (["--dims", "3,2,1"], "--dims needs --model"),
+])
+def test_cli_verify_rejects_bad_dims(capsys, argv, message):
+    assert cli.main(["verify", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.splitlines()) == 1
 
 
 def test_run_verify_float32_numpy():
