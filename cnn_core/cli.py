@@ -164,6 +164,17 @@ def _int_list(text, option, example):
     return values
 
 
+def _prepare_out(out_dir):
+    """Create the output folder up front, so that a bad ``--out`` fails before training."""
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out_dir}: cannot create the folder ({exc.strerror})") from None
+    if not os.access(out_dir, os.W_OK):
+        raise UsageError(f"--out {out_dir}: the folder is not writable")
+    return out_dir
+
+
 def _positive(value, option):
     if value is not None and not (np.isfinite(value) and value > 0):
         raise UsageError(f"{option} must be positive; got {value}")
@@ -264,6 +275,7 @@ def run_train(data_name="planar", model=None, *, data_dir=None, layers=None, hid
             layers = experiments.check_layers(layers, data.n_x)
         except ValueError as exc:
             raise UsageError(f"--layers: {exc}") from None
+    _prepare_out(out_dir)
     total = iterations or experiments.default_settings(data_name, model)["iterations"]
     progress = _Progress(total, experiments.cost_every(data_name, model), stream, quiet)
     try:
@@ -275,7 +287,6 @@ def run_train(data_name="planar", model=None, *, data_dir=None, layers=None, hid
     print(f"train accuracy: {round(run.train_accuracy, 6)}", file=stream)
     if run.test_accuracy is not None:
         print(f"test accuracy: {round(run.test_accuracy, 6)}", file=stream)
-    os.makedirs(out_dir, exist_ok=True)
     paths = [io.save_model(os.path.join(out_dir, "model.safetensors"), run.parameters,
                            **run.metadata)]
     paths += _train_figures(run, out_dir)
@@ -338,6 +349,7 @@ def run_sweep(data_name="planar", hidden_sizes=None, iterations=5000, *, jobs=No
         raise UsageError(f"--iterations must be a positive integer; got {iterations}")
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be a positive integer; got {jobs}")
+    _prepare_out(out_dir)
     data = _load_data(data_name, None)
     sizes = list(hidden_sizes or experiments.DEFAULT_HIDDEN_SIZES)
     try:
@@ -349,7 +361,6 @@ def run_sweep(data_name="planar", hidden_sizes=None, iterations=5000, *, jobs=No
         raise UsageError(f"--scheduler {scheduler}: cannot use the Dask scheduler ({exc})") from None
     for line in result.lines():
         print(line, file=stream)
-    os.makedirs(out_dir, exist_ok=True)
     fig = plot_hidden_layer_sweep(result)
     figure = os.path.join(out_dir, "hidden_sizes.png")
     fig.savefig(figure, dpi=80, bbox_inches="tight")
@@ -482,7 +493,7 @@ def _dispatch(args):
     if args.command == "demo":
         if args.iterations < 1:
             raise UsageError(f"--iterations must be a positive integer; got {args.iterations}")
-        run_demo(args.out, num_iterations=args.iterations)
+        run_demo(_prepare_out(args.out), num_iterations=args.iterations)
         return 0
     if args.command == "train":
         layers = None if args.layers is None else _int_list(args.layers, "--layers",
@@ -506,7 +517,7 @@ def _dispatch(args):
             raise UsageError(f"--jobs must be a positive integer; got {args.jobs}")
         from cnn_core.report import run_report
 
-        path = run_report(args.out, args.data_dir, jobs=args.jobs)
+        path = run_report(_prepare_out(args.out), args.data_dir, jobs=args.jobs)
         print(f"wrote {path}")
         return 0
     # verify

@@ -372,6 +372,15 @@ def test_bad_options_exit_2_with_one_line(tmp_path, capsys, argv, message):
     assert_one_line_error(capsys, tmp_path, argv, message)
 
 
+@pytest.mark.parametrize("command", ["train", "sweep", "demo", "report"])
+def test_an_out_path_that_is_a_file(tmp_path, capsys, command):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    status, _, err = run_cli(capsys, command, "--out", str(blocker / "sub"))
+    assert status == 2 and len(err.splitlines()) == 1
+    assert f"--out {blocker / 'sub'}: cannot create the folder" in err
+
+
 def test_layers_that_do_not_fit_the_cat_images(tmp_path, capsys, data_dir):
     assert_one_line_error(capsys, tmp_path, ["train", "--data", "cat", "--data-dir", data_dir,
                                              "--layers", "100,1"],
