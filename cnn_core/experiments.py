@@ -48,8 +48,8 @@ __all__ = [
     "versions",
 ]
 
-#: The 2-D problems: the planar flower and the notes' extra datasets (``no_structure``
-#: is left out: its "labels" are random reals, not classes).
+#: The 2-D problems, the planar flower and the notes' extra datasets (``no_structure``
+#: is left out, since its "labels" are random reals, not classes).
 DATASETS_2D = ("planar", "noisy_circles", "noisy_moons", "blobs", "gaussian_quantiles")
 DATA_CHOICES = DATASETS_2D + ("cat",)
 MODELS = ("logistic", "shallow", "deep")
@@ -83,7 +83,7 @@ class Data:
 
 
 def load_data(name, data_dir=None):
-    """Load one of :data:`DATA_CHOICES` as :class:`Data`.
+    """Load one of ``DATA_CHOICES`` as :class:`Data`.
 
     The planar flower is :func:`cnn_core.datasets.load_planar_dataset` (it seeds
     ``np.random`` with 1). The extra sets are made by
@@ -93,8 +93,9 @@ def load_data(name, data_dir=None):
     ``$CNN_CORE_DATA_DIR``), flattens the images and divides them by 255.
 
     Raises:
-        ValueError: an unknown name, or no folder given for the cat data.
-        FileNotFoundError / ValueError: from :func:`cnn_core.datasets.load_catvnoncat`.
+        ValueError: an unknown name, no folder given for the cat data, or a cat file
+            that is not the course's (from :func:`cnn_core.datasets.load_catvnoncat`).
+        FileNotFoundError: the cat folder or one of its two files is missing.
     """
     if name == "cat":
         return _load_cat(data_dir)

@@ -51,10 +51,10 @@ __all__ = ["FORMAT_VERSION", "MODEL_KINDS", "SCALES", "save_model", "load_model"
 #: The layout version written by :func:`save_model`; :func:`load_model` reads files up
 #: to this version and refuses newer ones instead of misreading them.
 FORMAT_VERSION = 1
-#: What a model file can hold: logistic regression, the shallow (one hidden layer)
-#: network or the L-layer deep network.
+#: The kinds of model a file can hold, logistic regression, the shallow (one hidden
+#: layer) network or the L-layer deep network.
 MODEL_KINDS = ("logistic", "shallow", "deep")
-#: How inputs are scaled before the model sees them: not at all, or the course's X / 255.
+#: How inputs are scaled before the model sees them, not at all or the course's X / 255.
 SCALES = ("none", "divide_255")
 
 _METADATA_KEY = "cnn_core"
