@@ -17,7 +17,6 @@ import argparse
 import os
 import sys
 import time
-import warnings
 
 import numpy as np
 
@@ -47,9 +46,8 @@ def run_demo(out_dir, num_iterations=10000, n_h=4, stream=None):
     import matplotlib
 
     matplotlib.use("Agg")
-    from sklearn.linear_model import LogisticRegressionCV
-
     from cnn_core import datasets, plotting, shallow
+    from cnn_core.experiments import sklearn_logistic_regression
 
     stream = stream or sys.stdout
     os.makedirs(out_dir, exist_ok=True)
@@ -58,13 +56,7 @@ def run_demo(out_dir, num_iterations=10000, n_h=4, stream=None):
 
     figures = [_save(plotting.plot_data(X, Y), os.path.join(out_dir, DEMO_FIGURES[0]))]
 
-    clf = LogisticRegressionCV()
-    with warnings.catch_warnings():
-        # Recent scikit-learn announces changes to LogisticRegressionCV's defaults; the
-        # demo keeps the defaults the notes ran with.
-        warnings.simplefilter("ignore", FutureWarning)
-        clf.fit(X.T, Y.ravel())
-    lr_accuracy = notes_accuracy_percent(Y, clf.predict(X.T))
+    clf, lr_accuracy = sklearn_logistic_regression(X, Y)
     print("Accuracy of logistic regression: %d %% (percentage of correctly labelled "
           "datapoints)" % lr_accuracy, file=stream)
     ax = plotting.plot_decision_boundary(clf.predict, X, Y)

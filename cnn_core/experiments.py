@@ -46,6 +46,8 @@ __all__ = [
     "read_input",
     "hidden_layer_sweep",
     "versions",
+    "sklearn_logistic_regression",
+    "notes_accuracy_percent",
 ]
 
 #: The 2-D problems, the planar flower and the notes' extra datasets (``no_structure``
@@ -331,6 +333,29 @@ def accuracy(probabilities, Y):
     """The fraction of examples whose 0.5-thresholded probability equals the label."""
     predictions = (np.asarray(probabilities) > 0.5).astype(np.float64)
     return float(np.mean(predictions == np.asarray(Y).reshape(predictions.shape)))
+
+
+def sklearn_logistic_regression(X, Y):
+    """The notes' baseline on 2-D points: scikit-learn's ``LogisticRegressionCV``.
+
+    Arguments:
+        X: ``(2, m)``; Y: ``(1, m)`` labels.
+
+    Returns:
+        The fitted classifier (its ``predict`` takes points as rows, ``(k, 2)``) and its
+        training accuracy in percent, by the notes' formula.
+    """
+    import warnings
+
+    from sklearn.linear_model import LogisticRegressionCV
+
+    clf = LogisticRegressionCV()
+    with warnings.catch_warnings():
+        # Recent scikit-learn announces changes to LogisticRegressionCV's defaults; the
+        # notes ran with these ones.
+        warnings.simplefilter("ignore", FutureWarning)
+        clf.fit(X.T, np.asarray(Y).ravel())
+    return clf, notes_accuracy_percent(Y, clf.predict(X.T))
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ import io
 import math
 import os
 import sys
-import warnings
 
 import numpy as np
 
@@ -204,15 +203,8 @@ def plot_hidden_layer_sweep(result, h=BOUNDARY_STEP):
 
 def _planar_section(backend, stream):
     """The planar flower: returns (HTML, rows)."""
-    from sklearn.linear_model import LogisticRegressionCV
-
     data = experiments.load_data("planar")
-    clf = LogisticRegressionCV()
-    with warnings.catch_warnings():
-        # Recent scikit-learn announces new defaults; the notes ran with these ones.
-        warnings.simplefilter("ignore", FutureWarning)
-        clf.fit(data.X.T, data.Y.ravel())
-    lr = experiments.notes_accuracy_percent(data.Y, clf.predict(data.X.T))
+    clf, lr = experiments.sklearn_logistic_regression(data.X, data.Y)
     figures = [_embed(plotting.plot_data(data.X, data.Y).figure, "the planar flower data"),
                _boundary(clf.predict, data, "Logistic Regression")]
     # Reloaded: load_planar_dataset reseeds, so the network draws as in the notes.
