@@ -121,6 +121,18 @@ def cross_entropy_with_logits(Z, Y, backend):
     return float(np.sum(np.maximum(Z, 0) - Y * Z + np.log1p(np.exp(-np.abs(Z)))) / m)
 
 
+def cost_reporter(print_cost, callback, line="Cost after iteration {}: {:f}"):
+    """The ``on_cost(i, cost)`` of a model: prints ``line.format(i, cost)`` (the notes'
+    line) when ``print_cost``, then calls ``callback(i, cost)`` unless it is None."""
+    def report(i, cost):
+        if print_cost:
+            print(line.format(i, cost))
+        if callback is not None:
+            callback(i, cost)
+
+    return report
+
+
 def update_in_place(parameters, grads, learning_rate, n_layers):
     """Gradient descent on the model's own arrays: ``W -= lr * dW``, ``b -= lr * db``."""
     for l in range(1, n_layers + 1):

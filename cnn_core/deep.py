@@ -406,14 +406,7 @@ def _train(X, Y, parameters, learning_rate, num_iterations, print_cost, backend,
     """
     parameters = {k: np.array(v, dtype=X.dtype, order="C", copy=True)
                   for k, v in parameters.items()}
-    callback = check_callback(callback)
-
-    def report(i, cost):
-        if print_cost:
-            print(cost_line(i, cost))
-        if callback is not None:
-            callback(i, cost)
-
+    report = _ops.cost_reporter(print_cost, check_callback(callback), cost_line)
     costs = _ops.gradient_descent(X, Y, parameters, "relu", learning_rate, num_iterations,
                                   100, report, backend, gram)
     return parameters, costs
@@ -458,7 +451,7 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
     parameters, costs = _train(
         X, Y, parameters, learning_rate, num_iterations, print_cost,
         resolve_backend(backend),
-        lambda i, cost: "Cost after iteration {}: {}".format(i, np.squeeze(cost)),
+        "Cost after iteration {}: {}",
         _ops.check_gram(gram), callback,
     )
     return (parameters, costs) if return_costs else parameters
@@ -494,7 +487,7 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
     parameters, costs = _train(
         X, Y, parameters, learning_rate, num_iterations, print_cost,
         resolve_backend(backend),
-        lambda i, cost: "Cost after iteration %i: %f" % (i, cost),
+        "Cost after iteration {}: {:f}",
         _ops.check_gram(gram), callback,
     )
     return (parameters, costs) if return_costs else parameters

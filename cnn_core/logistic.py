@@ -94,12 +94,7 @@ def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, backend, gr
     All iterations but the last run as the one-layer case of the shared training loop;
     the last runs through :func:`_propagate` so that its gradients can be returned.
     """
-    def report(i, cost):
-        if print_cost:
-            print("Cost after iteration %i: %f" % (i, cost))
-        if callback is not None:
-            callback(i, cost)
-
+    report = _ops.cost_reporter(print_cost, callback)
     dtype = X.dtype
     parameters = {"W1": np.array(w.T, dtype=dtype, order="C"), "b1": np.full((1, 1), b, dtype)}
     Y = Y.astype(dtype, copy=False)

@@ -229,12 +229,7 @@ def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False, *, learning_rate
                   for k, v in initialize_parameters(n_x, n_h, n_y).items()}
     Y = Y.astype(X.dtype, copy=False)
 
-    def report(i, cost):
-        if print_cost:
-            print("Cost after iteration %i: %f" % (i, cost))
-        if callback is not None:
-            callback(i, cost)
-
+    report = _ops.cost_reporter(print_cost, callback)
     costs = _ops.gradient_descent(X, Y, parameters, "tanh", learning_rate, num_iterations,
                                   1000, report, backend)
     return (parameters, costs) if return_costs else parameters

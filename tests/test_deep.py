@@ -351,3 +351,48 @@ def test_math_level_functions_accept_soft_labels():
     for key in parameters:
         numeric = central_difference(lambda: textbook_L_cost(parameters, X, soft), parameters[key])
         assert_close(grads["d" + key], numeric, rtol=1e-6, atol=1e-9)
+
+
+def _callback_runs():
+    """Each model with 250 iterations (nn_model: 2500), recording into a list."""
+    from cnn_core import logistic
+
+    _, X, Y = random_network([3, 1], 12, seed=5)
+    return {
+        "L_layer_model": (100, lambda cb: deep.L_layer_model(
+            X, Y, [3, 4, 1], 0.1, 250, print_cost=True, return_costs=True, callback=cb)[1]),
+        "two_layer_model": (100, lambda cb: deep.two_layer_model(
+            X, Y, [3, 4, 1], 0.1, 250, print_cost=True, return_costs=True, callback=cb)[1]),
+        "nn_model": (1000, lambda cb: shallow.nn_model(
+            X, Y, 4, 2500, print_cost=True, return_costs=True, callback=cb)[1]),
+        "logistic.model": (100, lambda cb: logistic.model(
+            X, Y, X, Y, 250, 0.1, print_cost=True, callback=cb)["costs"]),
+    }
+
+
+@pytest.mark.parametrize("name", ["L_layer_model", "two_layer_model", "nn_model",
+                                  "logistic.model"])
+def test_callback_sees_every_recorded_cost_after_its_printed_line(name, capsys):
+    every, run = _callback_runs()[name]
+    seen = []
+    costs = run(lambda i, cost: seen.append((i, cost, capsys.readouterr().out)))
+    assert [i for i, _, _ in seen] == [0, every, 2 * every]
+    assert [c for _, c, _ in seen] == [float(c) for c in costs]
+    for i, _, printed in seen:  # the line print_cost prints comes first
+        assert printed.splitlines()[-1].startswith(f"Cost after iteration {i}: ")
+
+
+@pytest.mark.parametrize("name", ["L_layer_model", "nn_model", "logistic.model"])
+def test_callback_must_be_callable(name):
+    _, run = _callback_runs()[name]
+    with pytest.raises(TypeError, match="callback must be callable"):
+        run("not callable")
+
+
+def test_seed_replaces_the_notes_seed_1():
+    _, X, Y = random_network([3, 1], 12, seed=5)
+    default = deep.L_layer_model(X, Y, [3, 4, 1], num_iterations=1)
+    seeded_1 = deep.L_layer_model(X, Y, [3, 4, 1], num_iterations=1, seed=1)
+    seeded_2 = deep.L_layer_model(X, Y, [3, 4, 1], num_iterations=1, seed=2)
+    np.testing.assert_array_equal(default["W1"], seeded_1["W1"])
+    assert not np.array_equal(default["W1"], seeded_2["W1"])
