@@ -43,9 +43,6 @@ def _save(ax, path):
 
 def run_demo(out_dir, num_iterations=10000, n_h=4, stream=None):
     """The planar experiment. Returns ``{"logistic_accuracy", "nn_accuracy", "figures"}``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from cnn_core import datasets, plotting, shallow
     from cnn_core.experiments import sklearn_logistic_regression
 
@@ -245,9 +242,6 @@ def run_train(data_name="planar", model=None, *, data_dir=None, layers=None, hid
     Returns the :class:`cnn_core.experiments.TrainRun`. Raises :class:`UsageError` for a
     bad option or missing data.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     from cnn_core import experiments, io
 
     stream = stream or sys.stdout
@@ -261,6 +255,9 @@ def run_train(data_name="planar", model=None, *, data_dir=None, layers=None, hid
     _positive(learning_rate, "--learning-rate")
     if seed is not None and seed < 0:
         raise UsageError(f"--seed must be a non-negative integer; got {seed}")
+    # The extra datasets are drawn from the global generator: seed it first, so that
+    # --seed makes the data repeatable too (the planar flower seeds itself).
+    np.random.seed(1 if seed is None else seed)
     data = _load_data(data_name, data_dir)
     if layers is not None:
         try:
@@ -302,8 +299,8 @@ def run_predict(model_path, inputs, *, stream=None, errors=None):
     errors = errors or sys.stderr
     try:
         parameters, metadata = io.load_model(model_path)
-    except (FileNotFoundError, ValueError) as exc:
-        raise UsageError(f"MODEL: {exc}") from None
+    except (OSError, ValueError) as exc:  # missing, a folder, unreadable, not a model
+        raise UsageError(f"MODEL {model_path}: {exc}") from None
     class_names = metadata["class_names"]
     status = 0
     for path in inputs:
@@ -325,9 +322,6 @@ def run_sweep(data_name="planar", hidden_sizes=None, iterations=5000, *, jobs=No
               scheduler=None, backend=None, out_dir="cnn_core_out", stream=None):
     """``cnn-core sweep``: the hidden-layer-size study; prints the notes' lines and writes
     ``hidden_sizes.png`` and ``sweep.json``. Returns the SweepResult."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from cnn_core import experiments
@@ -347,7 +341,7 @@ def run_sweep(data_name="planar", hidden_sizes=None, iterations=5000, *, jobs=No
     try:
         result = experiments.hidden_layer_sweep(data, sizes, iterations, jobs=jobs,
                                                 scheduler=scheduler, backend=backend)
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ImportError, ValueError) as exc:
         if scheduler is None:
             raise
         raise UsageError(f"--scheduler {scheduler}: cannot use the Dask scheduler ({exc})") from None
@@ -421,8 +415,9 @@ def _build_parser():
     train.add_argument("--learning-rate", type=float, default=None,
                        help="gradient descent step (default: the notes' run)")
     train.add_argument("--seed", type=int, default=None,
-                       help="seed np.random before drawing the parameters "
-                            "(default: the notes' seeding)")
+                       help="seed np.random before the data is made and the parameters "
+                            "drawn (default: 1 for the extra datasets' points, then the "
+                            "notes' own seeding)")
     _add_backend(train)
     train.add_argument("--out", default="cnn_core_out",
                        help="folder for model.safetensors, figures and metrics.json")
@@ -537,6 +532,9 @@ def main(argv=None):
         return 2
     if getattr(args, "backend", None) is not None:
         set_backend(args.backend)
+    import matplotlib
+
+    matplotlib.use("Agg")  # the commands write files; here only, never on import
     try:
         return _dispatch(args)
     except UsageError as exc:

@@ -23,6 +23,8 @@ import numpy as np
 from cnn_core import datasets, deep, logistic, preprocessing, shallow
 from cnn_core._backend import resolve_backend
 from cnn_core._validation import (
+    as_float_array,
+    as_labels,
     check_learning_rate,
     check_nonnegative_int,
     check_positive_int,
@@ -319,6 +321,13 @@ def predict_proba(parameters, activations, X, *, backend=None):
     :func:`cnn_core.deep.L_model_forward` (logistic regression as its one-layer case,
     ``W1 = w^T``), so the numbers are those functions' own.
     """
+    n_layers = len(activations)
+    runnable = (["tanh", "sigmoid"], ["relu"] * (n_layers - 1) + ["sigmoid"])
+    if list(activations) not in runnable:
+        raise ValueError(
+            f"activations must be ['tanh', 'sigmoid'] or ['relu', ..., 'relu', 'sigmoid'] "
+            f"(the notes' networks); got {list(activations)}"
+        )
     if "w" in parameters:
         b = float(np.asarray(parameters["b"]).reshape(()))
         parameters = {"W1": np.asarray(parameters["w"]).T, "b1": np.array([[b]])}
@@ -330,9 +339,13 @@ def predict_proba(parameters, activations, X, *, backend=None):
 
 
 def accuracy(probabilities, Y):
-    """The fraction of examples whose 0.5-thresholded probability equals the label."""
-    predictions = (np.asarray(probabilities) > 0.5).astype(np.float64)
-    return float(np.mean(predictions == np.asarray(Y).reshape(predictions.shape)))
+    """The fraction of examples whose 0.5-thresholded probability equals the label.
+
+    ``probabilities`` and ``Y`` are ``(1, m)`` (``Y`` may be ``(m,)``).
+    """
+    probabilities = as_float_array("probabilities", probabilities)
+    Y = as_labels("Y", Y, probabilities.shape[1])
+    return float(np.mean((probabilities > 0.5) == Y))
 
 
 def sklearn_logistic_regression(X, Y):
@@ -464,9 +477,12 @@ def _train_from_state(X, Y, n_h, iterations, rng_state, backend):
 
 
 def notes_accuracy_percent(Y, predictions):
-    """The notes' accuracy in percent: ``(Y . p^T + (1 - Y) . (1 - p)^T) / m * 100``."""
-    Y = np.asarray(Y, dtype=float).reshape(1, -1)
-    predictions = np.asarray(predictions, dtype=float).reshape(1, -1)
+    """The notes' accuracy in percent: ``(Y . p^T + (1 - Y) . (1 - p)^T) / m * 100``.
+
+    ``Y`` and the 0/1 ``predictions`` are ``(1, m)`` or ``(m,)``.
+    """
+    Y = as_labels("Y", Y, np.size(Y))
+    predictions = as_labels("predictions", predictions, Y.shape[1])
     matches = np.dot(Y, predictions.T) + np.dot(1 - Y, 1 - predictions.T)
     return float(matches[0, 0] / float(Y.size) * 100)
 

@@ -351,9 +351,6 @@ def run_report(out_dir, data_dir=None, *, jobs=None, backend=None, stream=None):
     Returns:
         The path of ``report.html``.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     stream = stream or sys.stdout
     backend = resolve_backend(backend)
     os.makedirs(out_dir, exist_ok=True)

@@ -101,6 +101,20 @@ def test_train_extra_datasets(tmp_path, capsys, data):
     assert metrics["train_accuracy"] == accuracy and metrics["seed"] == 1
 
 
+def test_seed_makes_the_extra_data_repeatable(tmp_path, capsys):
+    def metrics(folder):
+        status, _, err = run_cli(capsys, "train", "--data", "noisy_moons", "--iterations",
+                                 "1000", "--seed", "7", "--quiet", "--out", str(tmp_path / folder))
+        assert status == 0, err
+        return json.loads((tmp_path / folder / "metrics.json").read_text())
+
+    np.random.seed(123)  # whatever state the process was in must not matter
+    first = metrics("a")
+    np.random.seed(456)
+    second = metrics("b")
+    assert first["last_cost"] == second["last_cost"]
+
+
 def test_blobs_labels_are_taken_mod_2():
     np.random.seed(0)
     data = experiments.load_data("blobs")
@@ -265,6 +279,19 @@ def test_predict_with_a_bad_model_file_exits_2_in_one_line(tmp_path, capsys):
         status, out, err = run_cli(capsys, "predict", str(model), str(tmp_path / "x.npy"))
         assert status == 2 and out == ""
         assert len(err.splitlines()) == 1 and str(model) in err and "Traceback" not in err
+
+
+def test_predict_with_a_folder_as_the_model_exits_2(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.zeros((2, 1)))
+    status, out, err = run_cli(capsys, "predict", str(tmp_path), str(tmp_path / "x.npy"))
+    assert status == 2 and out == "" and len(err.splitlines()) == 1
+    assert str(tmp_path) in err and "Traceback" not in err
+
+
+def test_predict_proba_refuses_layouts_it_cannot_run():
+    parameters = {"W1": np.ones((1, 2)), "b1": np.zeros((1, 1))}
+    with pytest.raises(ValueError, match=r"activations must be \['tanh', 'sigmoid'\]"):
+        experiments.predict_proba(parameters, ["tanh"], np.ones((2, 3)))
 
 
 def test_predict_an_image_with_a_points_model(tmp_path, capsys):

@@ -192,18 +192,6 @@ def test_a_failed_write_keeps_the_previous_file(saved_deep, monkeypatch):
     assert os.listdir(saved_deep.parent) == [saved_deep.name]
 
 
-def test_loading_never_uses_pickle_or_np_load(saved_deep, monkeypatch):
-    def forbidden(*args, **kwargs):
-        raise AssertionError("pickle-based loading was used")
-
-    monkeypatch.setattr(np, "load", forbidden)
-    monkeypatch.setattr(pickle, "load", forbidden)
-    monkeypatch.setattr(pickle, "loads", forbidden)
-    loaded, metadata = cnn_io.load_model(saved_deep)
-    assert metadata["layer_sizes"] == DEEP_SIZES
-    assert loaded["W3"].shape == (1, 3)
-
-
 # ---------------------------------------------------------------------------------------
 # Bad saves
 # ---------------------------------------------------------------------------------------
