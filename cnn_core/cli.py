@@ -6,7 +6,9 @@
 * ``predict``: a saved model on image files or ``.npy`` feature columns;
 * ``sweep``: the hidden-layer-size study, in parallel (joblib, or a Dask cluster);
 * ``report``: all of the notes' experiments in one HTML page, beside the course's numbers;
-* ``verify``: every hand-derived gradient against autodiff.
+* ``verify``: every hand-derived gradient against autodiff;
+* ``check``: grade a learner's own ``.py`` or notebook against the reference and
+  autodiff, naming the mistake (exit 0 all pass, 1 some fail, 2 unreadable file).
 
 A user error (a bad option, a missing data folder, an unreadable file) exits with
 status 2 and one line on standard error, never a traceback.
@@ -472,7 +474,39 @@ def _build_parser():
     verify.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     _add_backend(verify)
     verify.add_argument("--seed", type=int, default=0, help="seed of the random problem")
+
+    check = _command(commands, "check",
+                     "grade your own implementation of the notes' functions (a .py file or "
+                     "a notebook) against cnn_core and autodiff, and name the mistake",
+                     "cnn-core check my_deep_network.ipynb --chapter deep")
+    check.add_argument("path", metavar="PATH", help="your .py file or Jupyter notebook")
+    check.add_argument("--chapter", choices=("basics", "logistic", "shallow", "deep"),
+                       default=None, help="which chapter's functions the file implements "
+                                          "(default: inferred from the names and parameters)")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="time limit per function (default: 10)")
     return parser
+
+
+def run_check(path, chapter=None, as_json=False, timeout=10.0, stream=None):
+    """``cnn-core check``: print the report; return 0 (all pass), 1 (a failure) or 2."""
+    import json
+
+    from cnn_core.check import CheckError, check_file
+
+    stream = stream or sys.stdout
+    if not timeout > 0 or timeout == float("inf"):
+        raise UsageError(f"--timeout must be a positive number of seconds; got {timeout}")
+    try:
+        report = check_file(path, chapter, timeout=timeout)
+    except CheckError as exc:
+        if as_json:
+            print(json.dumps({"path": str(path), "error": str(exc), "exit_code": 2}, indent=2),
+                  file=stream)
+        raise UsageError(str(exc)) from None
+    print(report.to_json() if as_json else report.format_table(), file=stream)
+    return report.exit_code
 
 
 def _dispatch(args):
@@ -507,6 +541,8 @@ def _dispatch(args):
         path = run_report(_prepare_out(args.out), args.data_dir, jobs=args.jobs)
         print(f"wrote {path}")
         return 0
+    if args.command == "check":
+        return run_check(args.path, args.chapter, args.json, args.timeout)
     # verify
     models = ["deep", "shallow", "logistic"] if args.model == "all" else [args.model]
     if args.m < 1:

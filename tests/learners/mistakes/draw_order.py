@@ -1,0 +1,11 @@
+# mistake: W2 is drawn before W1, so the random numbers land in the wrong matrices
+import numpy as np
+
+
+def initialize_parameters(n_x, n_h, n_y):
+    W2 = np.random.randn(n_y, n_h) * 0.01
+    b2 = np.zeros((n_y, 1))
+    W1 = np.random.randn(n_h, n_x) * 0.01
+    b1 = np.zeros((n_h, 1))
+    parameters = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    return parameters
