@@ -7,7 +7,7 @@ a child process with a time limit per function, on the course's published test c
 and on random cases with random shapes. Each output is compared with cnn_core's NumPy
 reference (types, shapes, values, dict keys, arguments modified in place) and, for the
 backward functions, with ``jax.grad`` of the reference cost. A failure is matched
-against a catalogue of known mistakes (:data:`MISTAKES`) and reported by name::
+against a catalogue of known mistakes (``MISTAKES``) and reported by name::
 
     >>> report = check_file("my_deep_network.py")            # doctest: +SKIP
     >>> print(report.format_table())                        # doctest: +SKIP
@@ -88,16 +88,20 @@ class CheckReport:
 
     @property
     def passed(self):
+        """True when every function checked passed."""
         return all(r.status == "PASS" for r in self.results)
 
     @property
     def exit_code(self):
+        """The exit status of the command, 0 when every function passed and 1 otherwise."""
         return 0 if self.passed else 1
 
     def counts(self):
+        """``{status: number of functions}`` for PASS, FAIL, ERROR and TIMEOUT."""
         return {s: sum(r.status == s for r in self.results) for s in ("PASS", "FAIL", "ERROR", "TIMEOUT")}
 
     def to_dict(self):
+        """The report as plain data (what ``--json`` prints)."""
         data = asdict(self)
         data["passed"] = self.passed
         data["exit_code"] = self.exit_code
@@ -105,9 +109,11 @@ class CheckReport:
         return data
 
     def to_json(self):
+        """:meth:`to_dict` as indented JSON."""
         return json.dumps(self.to_dict(), indent=2)
 
     def format_table(self):
+        """The text report: one row per function, then the counts and notes."""
         how = "inferred from the functions' names and parameters" if self.chapter_inferred else "as asked"
         lines = [f"cnn-core check {self.path}", f"chapter: {self.chapter} ({how})",
                  f"gradients also compared with: {self.autodiff}", ""]
