@@ -496,8 +496,6 @@ def run_check(path, chapter=None, as_json=False, timeout=10.0, stream=None):
     from cnn_core.check import CheckError, check_file
 
     stream = stream or sys.stdout
-    if not timeout > 0 or timeout == float("inf"):
-        raise UsageError(f"--timeout must be a positive number of seconds; got {timeout}")
     try:
         report = check_file(path, chapter, timeout=timeout)
     except CheckError as exc:
@@ -505,6 +503,8 @@ def run_check(path, chapter=None, as_json=False, timeout=10.0, stream=None):
             print(json.dumps({"path": str(path), "error": str(exc), "exit_code": 2}, indent=2),
                   file=stream)
         raise UsageError(str(exc)) from None
+    except ValueError as exc:  # the timeout (the chapter is one of argparse's choices)
+        raise UsageError(f"--{exc}") from None
     print(report.to_json() if as_json else report.format_table(), file=stream)
     return report.exit_code
 

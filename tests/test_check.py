@@ -23,7 +23,7 @@ from cnn_core.check._specs import CHAPTERS
 LEARNERS = Path(__file__).parent / "learners"
 MISTAKE_FILES = sorted((LEARNERS / "mistakes").glob("*.py"))
 
-#: Mistakes that a fixture shows in a function other than the obvious one, by key.
+#: The correct fixture files, by chapter.
 CORRECT = {
     "basics": ("correct_basics.py",),
     "logistic": ("correct_logistic.py",),
@@ -74,7 +74,11 @@ def test_top_level_code_input_and_loops_never_run(tmp_path, monkeypatch):
     assert time.perf_counter() - start < 20
     assert [(r.name, r.status) for r in report.results] == [("sigmoid", "PASS"), ("softmax", "PASS")]
     assert not sentinel.exists()
-    assert "input" not in read_source(LEARNERS / "top_level_code.py").segments[0].functions[0][1]
+    kept = read_source(LEARNERS / "top_level_code.py").segments[0]
+    assert [name for _, _, name in kept.functions] == ["sigmoid", "softmax"]
+    assert not any("input(" in text or "while True" in text or "CNN_CORE_SENTINEL" in text
+                   for _, text, _ in kept.imports + kept.functions)
+    assert "other top-level statements were not run" in " ".join(report.warnings)
 
 
 def test_the_course_helpers_are_supplied_when_their_module_is_missing(tmp_path):
@@ -133,33 +137,31 @@ def test_the_diagnosis_reads_like_the_issue_asks():
 @pytest.mark.parametrize("chapter", CHAPTER_NAMES)
 def test_the_catalogue_without_mistakes_is_cnn_core_s_reference(chapter):
     """Course() is the reference on every case drawn, so each mistake is one formula off."""
-    from cnn_core.check import _SEEDS, _differences, _run_here
+    from cnn_core.check import _differences, _run_here, draw_cases
 
     for spec in CHAPTERS[chapter]:
-        for case in spec.cases(np.random.default_rng(_SEEDS[spec.name])):
+        for case in draw_cases(chapter, spec):
             due = _run_here(spec.reference, case)
             mirrored = _run_here(getattr(Course(), spec.mirror), case)
             assert _differences(spec, mirrored, due) == [], (spec.name, case.label)
 
 
 @pytest.mark.parametrize("chapter", CHAPTER_NAMES)
-def test_every_mistake_a_function_lists_shows_on_its_cases(chapter):
-    """A listed mistake that never changes the output could never be named."""
-    from cnn_core.check import _SEEDS, _differences, _run_here
+def test_every_mistake_a_function_lists_is_named_when_made(chapter):
+    """Each listed mistake, made alone, is named (among those that give the same output):
+    it shows on the function's cases and another mistake does not take its place."""
+    from cnn_core.check import _differences, _named_mistake, _run_here, draw_cases
 
     for spec in CHAPTERS[chapter]:
-        cases = spec.cases(np.random.default_rng(_SEEDS[spec.name]))
+        cases = draw_cases(chapter, spec)
+        dues = [_run_here(spec.reference, case) for case in cases]
         for key in spec.mistakes:
-            visible = False
-            for case in cases:
-                due = _run_here(spec.reference, case)
-                try:
-                    wrong = _run_here(getattr(Course(MISTAKES[key].knobs), spec.mirror), case)
-                except Exception:  # noqa: BLE001 - a mistake that raises is visible too
-                    visible = True
-                    break
-                visible = visible or bool(_differences(spec, wrong, due))
-            assert visible, (spec.name, key)
+            outputs = []
+            for case, due in zip(cases, dues):
+                wrong = _run_here(getattr(Course(MISTAKES[key].knobs), spec.mirror), case)
+                outputs.append((case, wrong, due, _differences(spec, wrong, due), []))
+            named, _ = _named_mistake(spec, outputs)
+            assert named is not None and key in named.split(" | "), (spec.name, key, named)
 
 
 # ---------------------------------------------------------------------------------------
@@ -462,3 +464,103 @@ def test_the_command_s_json(capsys):
     assert cli.main(["check", str(LEARNERS / "errors" / "empty.ipynb"), "--json"]) == 2
     data = json.loads(capsys.readouterr().out)
     assert data["exit_code"] == 2 and "defines none" in data["error"]
+
+
+# ---------------------------------------------------------------------------------------
+# Loading the file: failing definitions, decorators, form feeds, a crash while loading.
+# ---------------------------------------------------------------------------------------
+
+def test_a_definition_that_fails_is_an_error_not_the_course_helper(tmp_path):
+    path = _write(tmp_path, """
+        import numpy as np
+
+        def relu_backward(dA, cache, threshold=THRESHOLD):
+            return dA
+        """)
+    report = check_file(path, chapter="deep")
+    (result,) = report.results
+    assert result.status == "ERROR"
+    assert result.diagnosis.startswith("its definition at line 4 failed (NameError")
+    assert any("the definition of relu_backward failed" in w for w in report.warnings)
+    assert report.exit_code == 1
+
+
+def test_a_crash_while_loading_is_an_error_per_function_and_no_traceback(tmp_path, capsys):
+    path = _write(tmp_path, """
+        import os
+
+        def sigmoid(x, _=os._exit(4)):
+            return x
+        """)
+    assert cli.main(["check", str(path), "--chapter", "basics"]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR" in out and "loading the file's imports and definitions failed" in out
+    assert "died (exit code 4)" in out
+
+
+def test_decorators_are_not_applied_and_form_feeds_do_not_shift_lines(tmp_path):
+    path = _write(tmp_path, "import numpy as np\n\x0c\n"
+                  "def _twice(f):\n    return lambda x: 2 * f(x)\n\n"
+                  "@_twice\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n\x0c\n"
+                  "def softmax(x):\n    e = np.exp(x)\n    return e / e.sum(axis=1, keepdims=True)\n")
+    report = check_file(path)
+    assert [r.status for r in report.results] == ["PASS", "PASS"]
+    assert any("the decorators of sigmoid are not applied" in w for w in report.warnings)
+
+
+def test_a_run_that_blows_up_is_not_given_a_mistake_s_name(tmp_path):
+    path = _write(tmp_path, """
+        import numpy as np
+
+        def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
+            return {f"{p}{l}": np.full((layers_dims[l], layers_dims[l - 1] if p == "W" else 1), np.nan)
+                    for l in range(1, len(layers_dims)) for p in "Wb"}
+        """)
+    (result,) = check_file(path).results
+    assert result.status == "FAIL" and result.mistake is None
+    assert " is nan where " in result.diagnosis
+
+
+def test_a_relation_is_stated_only_where_it_holds():
+    """In a training loop a missing 1/m does not make the parameters m times anything."""
+    (result,) = [r for r in check_file(LEARNERS / "mistakes" / "missing_1_over_m.py").results]
+    assert "the reference times m" in result.diagnosis
+    from cnn_core.check import _describe_mistake, _differences, _run_here, draw_cases
+
+    spec = next(s for s in CHAPTERS["deep"] if s.name == "L_layer_model")
+    outputs = []
+    for case in draw_cases("deep", spec):
+        due = _run_here(spec.reference, case)
+        wrong = _run_here(Course(MISTAKES["missing_1_over_m"].knobs).L_layer_model, case)
+        outputs.append((case, wrong, due, _differences(spec, wrong, due), []))
+    assert _describe_mistake(spec, "missing_1_over_m", outputs) == "the 1/m is missing"
+
+
+def test_later_course_variants_pass(tmp_path):
+    path = _write(tmp_path, _DEEP_HELPERS.replace("2 * (dZ", "(dZ") + """
+    def compute_cost(A2, Y):
+        m = Y.shape[1]
+        return float(-np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m)
+
+    def L_model_backward(AL, Y, caches):
+        grads = {}
+        L = len(caches)
+        dA, grads["dW" + str(L)], grads["db" + str(L)] = linear_backward(AL - Y, caches[L - 1][0])
+        grads["dA" + str(L)] = dA
+        for l in reversed(range(L - 1)):
+            dA, grads["dW" + str(l + 1)], grads["db" + str(l + 1)] = \\
+                linear_activation_backward(dA, caches[l], "relu")
+            grads["dA" + str(l + 1)] = dA
+        return grads
+    """)
+    shallow_cost = check_file(path, chapter="shallow")
+    assert _by_name(shallow_cost)["compute_cost"].status == "PASS"
+    results = _by_name(check_file(path, chapter="deep"))
+    assert results["L_model_backward"].status == "PASS"
+    assert any("dZL = AL - Y" in n for n in results["L_model_backward"].notes)
+    assert results["L_model_backward"].autodiff < 1e-12
+
+
+def test_a_huge_timeout_is_a_usage_error(capsys):
+    assert cli.main(["check", str(LEARNERS / "correct_basics.py"), "--timeout", "1e10"]) == 2
+    assert "timeout must be a positive number of seconds up to 3600" in capsys.readouterr().err

@@ -167,6 +167,6 @@ def relation(got, due):
     if mask.any() and not np.any(g[~mask]):
         ratios = g[mask] / d[mask]
         c = float(np.median(ratios))
-        if np.allclose(ratios, c, rtol=1e-6) and not np.isclose(c, 1.0):
+        if np.allclose(ratios, c, rtol=1e-6) and not np.isclose(c, 1.0) and c != 0:
             return f"the reference times {c:.6g}"
     return None

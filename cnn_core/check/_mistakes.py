@@ -41,6 +41,7 @@ class Knobs:
     row_axis: int = 1              # softmax and normalizeRows work along this axis
     hidden: str = ""               # "" for the notes' hidden activation, or "sigmoid"
     add_bias: bool = True
+    dZL_shortcut: bool = False     # L_model_backward starts from dZL = AL - Y (not a mistake)
 
 
 @dataclass(frozen=True)
@@ -364,11 +365,13 @@ class Course:
         L = len(caches)
         Y = Y.reshape(AL.shape)
         dA = self._dAL(AL, Y)
-        activation = "sigmoid"
         for l in reversed(range(L)):
-            dA, dW, db = self.linear_activation_backward(dA, caches[l], activation)
+            if l == L - 1 and self.k.dZL_shortcut:
+                dA, dW, db = self.linear_backward(AL - Y, caches[l][0])
+            else:
+                activation = "sigmoid" if l == L - 1 else "relu"
+                dA, dW, db = self.linear_activation_backward(dA, caches[l], activation)
             grads[f"dA{l + 1}"], grads[f"dW{l + 1}"], grads[f"db{l + 1}"] = dA, dW, db
-            activation = "relu"
         return grads
 
     def update_parameters_deep(self, parameters, grads, learning_rate):

@@ -49,17 +49,16 @@ def _describe_exit(code):
 
 
 class Worker:
-    """A child process holding the learner's functions."""
+    """A child process holding the learner's functions, started on the first call."""
 
-    def __init__(self, segments, helpers, load_timeout):
+    def __init__(self, segments, helpers, statement_timeout):
         self._segments = segments
         self._helpers = helpers
-        self._load_timeout = load_timeout
+        self._statement_timeout = statement_timeout
         self._process = None
         self._replies = None
         self._workdir = tempfile.TemporaryDirectory(prefix="cnn-core-check-")
         self.load_problems = []
-        self.restarts = 0
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -72,18 +71,22 @@ class Worker:
         env.setdefault("OPENBLAS_NUM_THREADS", "1")  # small arrays: no thread pool to spin
         return env
 
-    def start(self):
+    def _start(self):
+        """Start the child and load the file's definitions; WorkerLost if that fails."""
         self._process = subprocess.Popen(
             [sys.executable, "-m", "cnn_core.check._worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             cwd=self._workdir.name, env=self._environment(),
+            # Its own process group, so that whatever the learner's code starts dies with it.
+            start_new_session=hasattr(os, "killpg"),
         )
         self._replies = queue.Queue()
         threading.Thread(target=self._read_replies, args=(self._process, self._replies),
                          daemon=True).start()
-        reply = self._request({"op": "load", "segments": self._segments,
-                               "helpers": self._helpers, "timeout": self._load_timeout},
-                              self._load_timeout + STARTUP_TIMEOUT)
+        statements = sum(len(s["imports"]) + len(s["functions"]) for s in self._segments)
+        reply = self._request({"op": "load", "segments": self._segments, "helpers": self._helpers,
+                               "statement_timeout": self._statement_timeout},
+                              STARTUP_TIMEOUT + statements * (self._statement_timeout + GRACE))
         self.load_problems = reply.get("problems", [])
 
     @staticmethod
@@ -105,7 +108,13 @@ class Worker:
     def _kill(self):
         process, self._process = self._process, None
         if process.poll() is None:
-            process.kill()
+            try:
+                if hasattr(os, "killpg"):
+                    os.killpg(process.pid, signal.SIGKILL)
+                else:  # pragma: no cover - Windows
+                    process.kill()
+            except ProcessLookupError:
+                pass
         process.wait()
         for stream in (process.stdin, process.stdout):
             try:
@@ -115,7 +124,6 @@ class Worker:
         return process.returncode
 
     def __enter__(self):
-        self.start()
         return self
 
     def __exit__(self, *exc):
@@ -139,9 +147,16 @@ class Worker:
         return reply
 
     def call(self, name, cases, timeout):
-        """The per-case results of ``name`` on ``cases``; restarts the child if it is lost."""
+        """The per-case results of ``name`` on ``cases``; (re)starts the child if needed.
+
+        Raises WorkerLost when the child dies or stops answering, while loading the
+        file's definitions or while running ``name``.
+        """
         if self._process is None:
-            self.restarts += 1
-            self.start()
+            try:
+                self._start()
+            except WorkerLost as lost:
+                raise WorkerLost(lost.reason, "loading the file's imports and definitions "
+                                 f"failed: {lost.detail}") from None
         message = {"op": "call", "name": name, "cases": cases, "timeout": timeout}
         return self._request(message, timeout + GRACE)["results"]

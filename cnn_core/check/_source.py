@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from dataclasses import dataclass, field
 
 __all__ = ["CheckError", "Segment", "LearnerFunction", "LearnerSource", "read_source"]
@@ -25,16 +26,17 @@ class CheckError(ValueError):
 class Segment:
     """One unit of the learner's code: a ``.py`` file, or one notebook cell.
 
-    ``label`` names it for messages (``"line 12"`` or ``"cell 4, line 2"`` is built from
-    it); ``filename`` is what the compiled code reports in tracebacks; ``nodes`` are the
-    kept top-level statements (imports and function definitions), as source text with
-    their line numbers.
+    ``filename`` is what the compiled code reports in tracebacks (``path`` or
+    ``"path [cell 4]"``; cells are numbered from 1 in the notebook's order, markdown
+    cells included); ``imports`` and ``functions`` are the kept top-level statements as
+    ``(line, source text, name)`` (name None for an import); ``source`` is the whole
+    text, for the tracebacks' source lines.
     """
 
     filename: str
     cell: int | None
-    imports: tuple[tuple[int, str], ...]
-    functions: tuple[tuple[int, str], ...]
+    imports: tuple
+    functions: tuple
     source: str
 
 
@@ -65,12 +67,17 @@ class LearnerSource:
     warnings: list[str] = field(default_factory=list)
 
 
+def _lines(text):
+    """Lines as Python's tokenizer counts them (a form feed or U+2028 does not end one)."""
+    return re.split(r"\r\n|\r|\n", text)
+
+
 def _strip_magics(code):
     """Blank IPython magics and shell escapes so that the cell parses as Python.
 
     Returns the cleaned text, or None for a cell magic whose body is not Python.
     """
-    lines = code.splitlines()
+    lines = _lines(code)
     if lines and lines[0].lstrip().startswith("%%"):
         if not lines[0].lstrip().startswith(_PYTHON_CELL_MAGICS):
             return None
@@ -98,24 +105,29 @@ def _called_names(node):
 
 
 def _segment(source, filename, cell, tree):
-    imports, functions = [], []
+    imports, functions, notes = [], [], []
     kept_functions = {}
     dropped = 0
-    lines = source.splitlines()
+    lines = _lines(source)
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             # The node's own text: a statement after ";" on the same line is not kept.
-            imports.append((node.lineno, ast.get_source_segment(source, node)))
+            imports.append((node.lineno, ast.get_source_segment(source, node), None))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            functions.append((first, "\n".join(lines[first - 1:node.end_lineno])))
+            # From the def line: decorators are code of the file's and are not run.
+            functions.append((node.lineno, "\n".join(lines[node.lineno - 1:node.end_lineno]),
+                              node.name))
+            if node.decorator_list:
+                where = f"line {node.lineno}" if cell is None else f"cell {cell}, line {node.lineno}"
+                notes.append(f"{where}: the decorators of {node.name} are not applied")
             params, required = _signature(node)
             kept_functions[node.name] = LearnerFunction(
                 node.name, params, required, node.args.vararg is not None, cell, node.lineno,
                 _called_names(node))
         else:
             dropped += 1
-    return Segment(filename, cell, tuple(imports), tuple(functions), source), kept_functions, dropped
+    segment = Segment(filename, cell, tuple(imports), tuple(functions), source)
+    return segment, kept_functions, dropped, notes
 
 
 def _read_text(path):
@@ -179,9 +191,10 @@ def read_source(path):
                 raise CheckError(message) from exc
             source.warnings.append(message + "; the cell was skipped")
             continue
-        segment, functions, dropped = _segment(code, filename, cell, tree)
+        segment, functions, dropped, notes = _segment(code, filename, cell, tree)
         source.segments.append(segment)
         source.dropped += dropped
+        source.warnings += notes
         for name, function in functions.items():
             if name in source.functions:
                 source.warnings.append(

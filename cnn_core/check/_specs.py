@@ -16,6 +16,8 @@ import numpy as np
 
 from cnn_core import activations, deep, logistic, preprocessing, shallow
 
+from ._mistakes import Knobs
+
 __all__ = ["Case", "Spec", "CHAPTERS", "CHAPTER_NAMES"]
 
 CHAPTER_NAMES = ("basics", "logistic", "shallow", "deep")
@@ -46,6 +48,8 @@ class Spec:
     aliases: tuple = ()
     random: bool = False       # draws from np.random
     required: int | None = None  # the notes' count of arguments without a default
+    droppable: int = 0         # trailing arguments a later version of the course dropped
+    accepted: tuple = ()       # (Knobs, note): variants passed where the notes' premise fails
     bare_ok: bool = False      # the course's helper may return A alone instead of (A, cache)
 
     def case_names(self, case):
@@ -260,6 +264,9 @@ def _shallow_predict_cases(rng):
         X, parameters, _ = _shallow_random(rng)
         parameters = {key: 3 * value for key, value in parameters.items()}
         out.append(Case(f"random case {k + 1}", (parameters, X)))
+    X, parameters, _ = _shallow_random(rng)
+    parameters.update(W2=0.1 * parameters["W2"], b2=np.array([[1.0]]))
+    out.append(Case("random case 4, a large output bias", (parameters, X)))
     return out
 
 
@@ -470,7 +477,7 @@ CHAPTERS = {
              returns=("A2", "cache"), mistakes=("hidden_activation", "missing_bias", "sigmoid_sign")),
         Spec("compute_cost", ("A2", "Y", "parameters"), _shallow_cost_cases,
              lambda A2, Y, p: shallow.compute_cost(A2, Y, p, backend=_N), "compute_cost_shallow",
-             mistakes=("cost_sign", "cost_missing_1_over_m")),
+             mistakes=("cost_sign", "cost_missing_1_over_m"), droppable=1),
         Spec("backward_propagation", ("parameters", "cache", "X", "Y"), _backward_propagation_cases,
              lambda p, c, X, Y: shallow.backward_propagation(p, c, X, Y, backend=_N),
              "backward_propagation", mistakes=_GRADIENT_MISTAKES + ("tanh_derivative",),
@@ -531,7 +538,10 @@ CHAPTERS = {
         Spec("L_model_backward", ("AL", "Y", "caches"), _L_model_backward_cases,
              lambda AL, Y, c: deep.L_model_backward(AL, Y, c, backend=_N), "L_model_backward",
              mistakes=_GRADIENT_MISTAKES + _RELU + ("sigmoid_derivative", "dAL_sign"),
-             autodiff="L_model_backward"),
+             autodiff="L_model_backward",
+             accepted=((Knobs(dZL_shortcut=True),
+                        "starts from dZL = AL - Y, the notes' dAL route when AL = sigmoid(ZL); "
+                        "the course's example, whose AL is not, is not graded"),)),
         Spec("update_parameters", ("parameters", "grads", "learning_rate"), _update_cases(False),
              lambda p, g, lr: deep.update_parameters(dict(p), g, lr), "update_parameters_deep",
              mistakes=("update_sign",), may_modify=frozenset({"parameters"}), required=3),

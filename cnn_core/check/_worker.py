@@ -8,16 +8,19 @@ its prints (from Python or from C) cannot corrupt the protocol.
 
 Requests:
 
-* ``{"op": "load", "segments": [...], "helpers": chapter, "timeout": s}``: run the
-  learner's imports (each on its own; a failing import is reported, not fatal) and
-  function definitions in a fresh namespace that already holds ``np`` and the helper
+* ``{"op": "load", "segments": [...], "helpers": chapter, "statement_timeout": s}``:
+  run the learner's imports and function definitions, each on its own and under its
+  own time limit, in a fresh namespace that already holds ``np`` and the helper
   functions the course supplies for that chapter (``sigmoid``, ``relu``, ...), which
-  the learner's own definitions replace.
+  the learner's own definitions replace. A failing import is reported, not fatal; a
+  failing ``def`` is replaced by a stand-in that raises, so that a course helper of
+  the same name is never graded in its place.
 * ``{"op": "call", "name": f, "cases": [...], "timeout": s}``: call ``f`` on each
   case (``np.random`` seeded first when the case says so) and return its output, the
   arguments it modified, what it printed, its warnings, or the exception and the line
-  of the learner's file where it was raised. A soft time limit (``SIGALRM``) stops a
-  learner's Python loop with its line; the parent kills the process when that fails.
+  of the learner's file where it was raised. A soft time limit (``SIGALRM``), armed
+  around the learner's calls only, stops a Python loop with its line; the parent kills
+  the process when that fails.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ import io
 import linecache
 import os
 import pickle
+import re
 import signal
 import struct
 import sys
@@ -127,32 +131,69 @@ HELPERS = {
 # Running the learner's code.
 # ---------------------------------------------------------------------------------------
 
+def _lines(text):
+    """Lines as Python's tokenizer counts them (a form feed does not end a line)."""
+    return re.split(r"\r\n|\r|\n", text)
+
+
+def _failed_definition(name, message):
+    """What stands for a learner's function whose ``def`` statement failed: it raises."""
+    def failed(*args, **kwargs):
+        raise DefinitionFailed(message)
+    failed.__name__ = name
+    return failed
+
+
+class DefinitionFailed(RuntimeError):
+    """The learner's ``def`` statement itself raised (a default value, a decorator)."""
+
+
 class Learner:
+    """The learner's namespace in this process, and the calls into it."""
+
     def __init__(self):
         self.namespace = {}
         self.filenames = set()
+        self.defined = {}  # name -> the learner's own function object (or its stand-in)
 
-    def load(self, segments, helpers):
+    def load(self, segments, helpers, statement_timeout):
+        """Run each import and ``def`` on its own, each under ``statement_timeout``."""
         self.namespace = {"__name__": "__learner__", "__builtins__": builtins, "np": np,
                           **HELPERS.get(helpers, {})}
+        self.defined = {}
         problems = []
         for segment in segments:
             filename = segment["filename"]
             self.filenames.add(filename)
-            lines = segment["source"].splitlines(keepends=True)
+            lines = [line + "\n" for line in _lines(segment["source"])]
             linecache.cache[filename] = (len(segment["source"]), None, lines, filename)
             for kind, items in (("import", segment["imports"]), ("def", segment["functions"])):
-                for line, text in items:
-                    try:
-                        code = compile("\n" * (line - 1) + text, filename, "exec")
-                        exec(code, self.namespace)
-                    except _Timeout:
-                        raise
-                    except BaseException as exc:  # noqa: BLE001 - reported to the learner
+                for line, text, name in items:
+                    error = self._run_statement(filename, line, text, statement_timeout)
+                    if kind == "def":
+                        if error is None and callable(self.namespace.get(name)):
+                            self.defined[name] = self.namespace[name]
+                        else:
+                            where = _where_text(segment["cell"], line)
+                            stand_in = _failed_definition(
+                                name, f"its definition at {where} failed ({error})")
+                            self.namespace[name] = self.defined[name] = stand_in
+                    if error is not None:
                         problems.append({"kind": kind, "line": line, "cell": segment["cell"],
-                                         "text": text.splitlines()[0],
-                                         "error": _one_line(exc)})
+                                         "text": _lines(text)[0], "name": name, "error": error})
         return {"problems": problems}
+
+    def _run_statement(self, filename, line, text, timeout):
+        """Execute one statement of the learner's file; its error as one line, or None."""
+        try:
+            code = compile("\n" * (line - 1) + text, filename, "exec")
+            with _time_limit(timeout):
+                exec(code, self.namespace)
+        except _Timeout:
+            return f"took longer than {timeout:g} s"
+        except BaseException as exc:  # noqa: BLE001 - reported to the learner
+            return _one_line(exc)
+        return None
 
     def where(self, tb):
         """The innermost frame of the learner's code: (filename, line, text) or None."""
@@ -163,19 +204,28 @@ class Learner:
         return {"filename": frame.filename, "line": frame.lineno, "code": (frame.line or "").strip(),
                 "function": frame.name}
 
-    def call(self, name, cases):
-        function = self.namespace.get(name)
-        if not callable(function):
-            return [{"status": "error", "error": f"{name} is not defined", "where": None}]
+    def call(self, name, cases, timeout):
+        """Each case's result; the time limit counts the learner's calls only, and stops
+        at the case where it runs out."""
+        function = self.defined.get(name)
+        if function is None:
+            return [{"status": "error", "error": f"{name} is not defined by the file", "where": None}]
+        if self.namespace.get(name) is not function:
+            # Another statement (an import after the def) rebound the name.
+            return [{"status": "error", "where": None,
+                     "error": f"the name {name} is rebound after its definition (to "
+                              f"{getattr(self.namespace.get(name), '__module__', None)!s}."
+                              f"{name}); the file's own {name} is not what runs"}]
+        deadline = time.monotonic() + timeout
         results = []
         for case in cases:
-            result = self._call_one(function, case)
+            result = self._call_one(function, case, max(deadline - time.monotonic(), 1e-3))
             results.append(result)
             if result["status"] == "timeout":
                 break
         return results
 
-    def _call_one(self, function, case):
+    def _call_one(self, function, case, seconds_left):
         args, kwargs = case["args"], case["kwargs"]
         snapshot = copy.deepcopy((args, kwargs))
         printed = io.StringIO()
@@ -185,7 +235,7 @@ class Learner:
         try:
             with warnings.catch_warnings(record=True) as caught, \
                     contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), \
-                    np.errstate(all="warn"):
+                    np.errstate(all="warn"), _time_limit(seconds_left):
                 warnings.simplefilter("always")
                 output = function(*args, **kwargs)
         except _Timeout as exc:
@@ -207,6 +257,10 @@ class Learner:
         return {"status": "ok", "output": _safe(output), "modified": modified,
                 "printed": printed.getvalue()[:_MAX_PRINTED], "warnings": messages[:3],
                 "seconds": seconds}
+
+
+def _where_text(cell, line):
+    return f"line {line}" if cell is None else f"cell {cell}, line {line}"
 
 
 def _one_line(exc):
@@ -285,16 +339,11 @@ def main():
         message = receive(requests)
         if message is None:
             return
-        try:
-            with _time_limit(message.get("timeout")):
-                if message["op"] == "load":
-                    reply = learner.load(message["segments"], message.get("helpers"))
-                else:
-                    reply = {"results": learner.call(message["name"], message["cases"])}
-        except _Timeout as exc:
-            reply = {"results": [{"status": "timeout", "where": learner.where(exc.__traceback__)}],
-                     "problems": [{"kind": "load", "line": None, "cell": None, "text": "",
-                                   "error": "timed out"}]}
+        if message["op"] == "load":
+            reply = learner.load(message["segments"], message.get("helpers"),
+                                 message["statement_timeout"])
+        else:
+            reply = {"results": learner.call(message["name"], message["cases"], message["timeout"])}
         send(replies, reply)
 
 
