@@ -3,9 +3,11 @@
 The choice is made, from the most to the least specific:
 
 1. the ``backend=`` argument of a call;
-2. :func:`set_backend` (or the :func:`use_backend` context manager) for the process;
-3. the ``CNN_CORE_BACKEND`` environment variable, read at import;
-4. "cython" when the extension imported, else "numpy" (with one warning at import).
+2. the :func:`use_backend` context manager, for its block in the current thread (or
+   asyncio task) only;
+3. :func:`set_backend`, for the whole process;
+4. the ``CNN_CORE_BACKEND`` environment variable, read at import;
+5. "cython" when the extension imported, else "numpy" (with one warning at import).
 
 Asking for "cython" when the extension is missing raises instead of silently running
 NumPy: a user who asked for compiled code should know they did not get it.
@@ -13,6 +15,7 @@ NumPy: a user who asked for compiled code should know they did not get it.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib
 import os
 import warnings
@@ -61,34 +64,47 @@ def _initial_backend():
 
 
 _default = _initial_backend()
+#: The backend a ``use_backend`` block chose, for this thread or asyncio task only.
+_block_backend = contextvars.ContextVar("cnn_core_backend", default=None)
 
 
 def get_backend():
-    """The process-wide default backend: ``"cython"`` or ``"numpy"``."""
-    return _default
+    """The default backend here: the innermost :func:`use_backend` block's in this
+    thread (or asyncio task), else the process-wide one of :func:`set_backend`."""
+    block = _block_backend.get()
+    return _default if block is None else block
 
 
 def set_backend(name):
-    """Set the process-wide default backend (``"cython"`` or ``"numpy"``)."""
+    """Set the process-wide default backend (``"cython"`` or ``"numpy"``).
+
+    A :func:`use_backend` block that is open in the calling thread still takes
+    precedence there until it closes.
+    """
     global _default
     _default = _check_name(name, "backend")
 
 
 @contextlib.contextmanager
 def use_backend(name):
-    """Run a ``with`` block on the given backend, restoring the previous default after."""
-    previous = get_backend()
-    set_backend(name)
+    """Run a ``with`` block on the given backend.
+
+    The choice is context-local (a :class:`contextvars.ContextVar`): it holds in this
+    thread or asyncio task only, so another thread's calls keep their own default, and
+    it is undone when the block closes, even by an exception. Threads started inside
+    the block begin with the process-wide default, as with any context variable.
+    """
+    token = _block_backend.set(_check_name(name, "backend"))
     try:
         yield
     finally:
-        set_backend(previous)
+        _block_backend.reset(token)
 
 
 def resolve_backend(backend=None):
     """The backend a call runs on: its own ``backend`` argument, else the default."""
     if backend is None:
-        return _default
+        return get_backend()
     return _check_name(backend, "backend")
 
 

@@ -34,6 +34,47 @@ def test_set_backend_and_context_manager():
     assert cnn_core.get_backend() == before
 
 
+def test_use_backend_in_one_thread_does_not_switch_another():
+    import threading
+
+    seen = {}
+    inside, checked = threading.Event(), threading.Event()
+
+    def worker():
+        with cnn_core.use_backend("numpy"):
+            seen["worker inside"] = cnn_core.get_backend()
+            inside.set()
+            checked.wait(10)
+        seen["worker after"] = cnn_core.get_backend()
+
+    before = cnn_core.get_backend()
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert inside.wait(10)
+    seen["main while the worker's block is open"] = cnn_core.get_backend()
+    checked.set()
+    thread.join(10)
+    assert seen == {"worker inside": "numpy", "worker after": before,
+                    "main while the worker's block is open": before}
+
+
+def test_use_backend_nests_restores_after_an_exception_and_outranks_set_backend():
+    before = cnn_core.get_backend()
+    with pytest.raises(KeyError):
+        with cnn_core.use_backend("numpy"):
+            with cnn_core.use_backend(before):
+                assert cnn_core.get_backend() == before
+            assert cnn_core.get_backend() == "numpy"
+            raise KeyError("leave the block by an exception")
+    assert cnn_core.get_backend() == before
+    try:
+        with cnn_core.use_backend("numpy"):
+            cnn_core.set_backend(before)  # the process default; the open block still rules
+            assert cnn_core.get_backend() == "numpy"
+    finally:
+        cnn_core.set_backend(before)
+
+
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="backend must be one of"):
         cnn_core.set_backend("fortran")
