@@ -300,3 +300,9 @@ def gradient_descent(X, Y, parameters, hidden, learning_rate, num_iterations, ev
         costs.append(cost)
         on_cost(start, cost)
     return costs
+
+
+def gradient_step(parameters, gradients, learning_rate):
+    """``{key: parameters[key] - learning_rate * gradients[key]}``, as new arrays (the
+    course's update rule; the old arrays are left as they were)."""
+    return {key: value - learning_rate * gradients[key] for key, value in parameters.items()}

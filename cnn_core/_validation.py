@@ -155,3 +155,158 @@ def check_parameters(parameters, n_x, *, n_layers=None, name="parameters"):
         checked[f"W{l}"], checked[f"b{l}"] = W, b
         n_prev = W.shape[0]
     return checked, L
+
+
+def check_update(parameters, grads):
+    """``(parameters, gradients)`` checked for one gradient step, both keyed ``W1, b1, ...``.
+
+    ``grads`` must hold ``dW{l}`` and ``db{l}`` of each parameter's shape (extra keys,
+    such as ``dA{l}``, are ignored). Everything is checked before anything is changed,
+    so a bad ``grads`` leaves the caller's dict as it was.
+    """
+    if not isinstance(grads, dict):
+        raise TypeError(f"grads must be a dict of dW1, db1, ...; got {type(grads).__name__}")
+    checked, _ = check_parameters(parameters, None)
+    gradients = {}
+    for key, value in checked.items():
+        if f"d{key}" not in grads:
+            raise ValueError(f"grads lacks 'd{key}'; got keys {sorted(grads)}")
+        gradients[key] = as_float_array(f"grads['d{key}']", grads[f"d{key}"])
+        check_shape(f"grads['d{key}']", gradients[key], value.shape, f"parameters['{key}'].shape")
+    return checked, gradients
+
+
+# ---------------------------------------------------------------------------------------
+# The chapter modules' argument checks.
+# ---------------------------------------------------------------------------------------
+
+
+def check_bias(b):
+    """The logistic bias as a Python float (a size-1 array is accepted).
+
+    ValueError when it is not a finite real number.
+    """
+    if isinstance(b, np.ndarray) and b.size == 1:
+        b = b.reshape(()).item()
+    if isinstance(b, bool) or not isinstance(b, numbers.Real) or not np.isfinite(b):
+        raise ValueError(f"b must be a finite real scalar; got {b!r}")
+    return float(b)
+
+
+def check_w_X(w, X):
+    """``w`` ``(n_x, 1)`` and ``X`` ``(n_x, m)`` as float arrays, their shapes agreeing."""
+    X = as_float_array("X", X)
+    w = as_float_array("w", w)
+    check_shape("w", w, (X.shape[0], 1), "(n_x, 1) with n_x = X.shape[0]")
+    return w, X
+
+
+def check_X_Y(X, Y):
+    """``X`` ``(n_x, m)`` as a float array, ``Y`` as labels with m columns (any rows)."""
+    X = as_float_array("X", X)
+    return X, as_labels("Y", Y, X.shape[1], n_rows=None)
+
+
+def check_layer_dims(layer_dims, name="layer_dims"):
+    """``layer_dims`` as a list of positive ints: the input size and at least one layer."""
+    try:
+        dims = list(layer_dims)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of layer sizes; got {layer_dims!r}") from None
+    if len(dims) < 2:
+        raise ValueError(f"{name} must list the input size and at least one layer; got {dims}")
+    return [check_positive_int(f"{name}[{i}]", d) for i, d in enumerate(dims)]
+
+
+def check_layer_inputs(A_prev, W, b, A_name="A_prev"):
+    """``A_prev`` ``(n_prev, m)``, ``W`` ``(n, n_prev)`` and ``b`` ``(n, 1)`` as float arrays."""
+    A_prev = as_float_array(A_name, A_prev)
+    W = as_float_array("W", W)
+    b = as_float_array("b", b)
+    if W.shape[1] != A_prev.shape[0]:
+        raise ValueError(
+            f"W must have shape (n, n_prev) with n_prev = {A_name}.shape[0] = "
+            f"{A_prev.shape[0]}; got W.shape = {W.shape}, {A_name}.shape = {A_prev.shape}"
+        )
+    check_shape("b", b, (W.shape[0], 1), "(n, 1)")
+    return A_prev, W, b
+
+
+def check_binary_output(parameters, L):
+    """ValueError unless the last layer ``W{L}`` has one row (one sigmoid unit)."""
+    if parameters[f"W{L}"].shape[0] != 1:
+        raise ValueError(
+            f"parameters['W{L}'] must have 1 row (one sigmoid output unit); "
+            f"got shape {parameters[f'W{L}'].shape}"
+        )
+
+
+def check_probabilities(name, A):
+    """``A`` as a float array whose entries lie in [0, 1]."""
+    A = as_float_array(name, A)
+    if (A < 0).any() or (A > 1).any():
+        raise ValueError(
+            f"{name} must hold probabilities in [0, 1]; got values in "
+            f"[{A.min()}, {A.max()}]"
+        )
+    return A
+
+
+def check_linear_cache(cache, name="cache"):
+    """The linear cache ``(A_prev, W, b)`` unpacked and checked as in :func:`check_layer_inputs`."""
+    try:
+        A_prev, W, b = cache
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be the linear cache (A_prev, W, b)") from None
+    return check_layer_inputs(A_prev, W, b)
+
+
+def check_gradient(name, dX, shape, meaning):
+    """``dX`` as a float array of ``shape`` (``meaning`` says which shape, for the message)."""
+    dX = as_float_array(name, dX)
+    check_shape(name, dX, shape, meaning)
+    return dX
+
+
+def split_layer_cache(cache, name="cache"):
+    """A layer cache ``((A_prev, W, b), Z)`` split into its linear and activation parts."""
+    try:
+        linear_cache, activation_cache = cache
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a layer cache ((A_prev, W, b), Z) from linear_activation_forward"
+        ) from None
+    return linear_cache, activation_cache
+
+
+def check_caches(caches, m):
+    """The list of L layer caches of ``L_model_forward``, each checked, for ``m`` examples."""
+    if not isinstance(caches, (list, tuple)) or len(caches) == 0:
+        raise ValueError("caches must be the non-empty list returned by L_model_forward")
+    checked = []
+    n_prev = None
+    for l, cache in enumerate(caches):
+        linear_cache, Z = split_layer_cache(cache, f"caches[{l}]")
+        A_prev, W, b = check_linear_cache(linear_cache, f"caches[{l}][0]")
+        check_shape(f"caches[{l}][0] (A_prev)", A_prev, (A_prev.shape[0], m), "(n_prev, m)")
+        if n_prev is not None and A_prev.shape[0] != n_prev:
+            raise ValueError(
+                f"caches[{l}] takes {A_prev.shape[0]} inputs but layer {l} has {n_prev} units"
+            )
+        Z = check_gradient(f"caches[{l}][1] (Z)", Z, (W.shape[0], m), "(n, m)")
+        checked.append(((A_prev, W, b), Z))
+        n_prev = W.shape[0]
+    return checked
+
+
+def check_training_data(X, Y):
+    """``X`` ``(n_x, m)`` and 0/1 labels ``Y`` ``(1, m)`` in X's dtype."""
+    X = as_float_array("X", X)
+    Y = as_labels("Y", Y, X.shape[1])
+    check_labels("Y", Y)
+    return X, Y.astype(X.dtype, copy=False)
+
+
+def check_model_args(learning_rate, num_iterations):
+    """``(learning_rate, num_iterations)`` checked: a positive float, a non-negative int."""
+    return check_learning_rate(learning_rate), check_nonnegative_int("num_iterations", num_iterations)

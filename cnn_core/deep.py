@@ -26,16 +26,25 @@ from cnn_core._backend import resolve_backend
 from cnn_core._validation import (
     as_float_array,
     as_labels,
-    check_labels,
-    check_learning_rate,
+    check_binary_output,
+    check_caches,
     check_callback,
+    check_gradient,
+    check_layer_dims,
+    check_layer_inputs,
+    check_learning_rate,
+    check_linear_cache,
+    check_model_args,
     check_nonnegative_int,
     check_parameters,
-    check_positive_int,
+    check_probabilities,
     check_shape,
+    check_training_data,
+    check_update,
+    split_layer_cache,
 )
 from cnn_core.activations import ACTIVATIONS, check_activation
-from cnn_core.shallow import _apply_update, initialize_parameters
+from cnn_core.shallow import initialize_parameters
 
 __all__ = [
     "initialize_parameters",
@@ -72,7 +81,7 @@ def initialize_parameters_deep(layer_dims):
         ``{"W1": (n_1, n_x), "b1": (n_1, 1), ..., "WL": (n_L, n_{L-1}), "bL": (n_L, 1)}``.
         Draws ``np.random.randn`` once per layer, layer by layer, as the notes do.
     """
-    dims = _check_layer_dims(layer_dims)
+    dims = check_layer_dims(layer_dims)
     parameters = {}
     for l in range(1, len(dims)):
         parameters[f"W{l}"] = np.random.randn(dims[l], dims[l - 1]) / np.sqrt(dims[l - 1])
@@ -80,32 +89,9 @@ def initialize_parameters_deep(layer_dims):
     return parameters
 
 
-def _check_layer_dims(layer_dims, name="layer_dims"):
-    try:
-        dims = list(layer_dims)
-    except TypeError:
-        raise TypeError(f"{name} must be a sequence of layer sizes; got {layer_dims!r}") from None
-    if len(dims) < 2:
-        raise ValueError(f"{name} must list the input size and at least one layer; got {dims}")
-    return [check_positive_int(f"{name}[{i}]", d) for i, d in enumerate(dims)]
-
-
 # ---------------------------------------------------------------------------------------
 # Forward
 # ---------------------------------------------------------------------------------------
-
-def _check_layer_inputs(A_prev, W, b, A_name="A_prev"):
-    A_prev = as_float_array(A_name, A_prev)
-    W = as_float_array("W", W)
-    b = as_float_array("b", b)
-    if W.shape[1] != A_prev.shape[0]:
-        raise ValueError(
-            f"W must have shape (n, n_prev) with n_prev = {A_name}.shape[0] = "
-            f"{A_prev.shape[0]}; got W.shape = {W.shape}, {A_name}.shape = {A_prev.shape}"
-        )
-    check_shape("b", b, (W.shape[0], 1), "(n, 1)")
-    return A_prev, W, b
-
 
 def linear_forward(A, W, b, *, backend=None):
     """The linear part of a layer: ``Z = W . A + b``.
@@ -118,7 +104,7 @@ def linear_forward(A, W, b, *, backend=None):
     Returns:
         ``Z`` ``(n, m)`` and the linear cache ``(A, W, b)``.
     """
-    A, W, b = _check_layer_inputs(A, W, b, A_name="A")
+    A, W, b = check_layer_inputs(A, W, b, A_name="A")
     Z, _ = _ops.linear_activation_forward(A, W, b, "identity", resolve_backend(backend))
     return Z, (A, W, b)
 
@@ -150,17 +136,9 @@ def linear_activation_forward(A_prev, W, b, activation, *, backend=None):
         the product, the bias and the activation are one fused kernel call.
     """
     check_activation(activation)
-    A_prev, W, b = _check_layer_inputs(A_prev, W, b)
+    A_prev, W, b = check_layer_inputs(A_prev, W, b)
     Z, A = _ops.linear_activation_forward(A_prev, W, b, activation, resolve_backend(backend))
     return A, ((A_prev, W, b), Z)
-
-
-def _check_binary_output(parameters, L):
-    if parameters[f"W{L}"].shape[0] != 1:
-        raise ValueError(
-            f"parameters['W{L}'] must have 1 row (one sigmoid output unit); "
-            f"got shape {parameters[f'W{L}'].shape}"
-        )
 
 
 def L_model_forward(X, parameters, *, backend=None):
@@ -176,7 +154,7 @@ def L_model_forward(X, parameters, *, backend=None):
     """
     X = as_float_array("X", X)
     checked, L = check_parameters(parameters, X.shape[0])
-    _check_binary_output(checked, L)
+    check_binary_output(checked, L)
     return _ops.forward_layers(X, checked, L, "relu", resolve_backend(backend))
 
 
@@ -191,39 +169,15 @@ def compute_cost(AL, Y, *, backend=None):
         The cost as a 0-d NumPy float (``cost.shape == ()``). Saturated predictions
         (AL exactly 0 or 1) give a large finite cost, never inf or NaN.
     """
-    AL = _check_probabilities("AL", AL)
+    AL = check_probabilities("AL", AL)
     check_shape("AL", AL, (1, AL.shape[1]), "(1, m)")
     Y = as_labels("Y", Y, AL.shape[1])
     return AL.dtype.type(_ops.cross_entropy(AL, Y, resolve_backend(backend)))
 
 
-def _check_probabilities(name, A):
-    A = as_float_array(name, A)
-    if (A < 0).any() or (A > 1).any():
-        raise ValueError(
-            f"{name} must hold probabilities in [0, 1]; got values in "
-            f"[{A.min()}, {A.max()}]"
-        )
-    return A
-
-
 # ---------------------------------------------------------------------------------------
 # Backward
 # ---------------------------------------------------------------------------------------
-
-def _check_linear_cache(cache, name="cache"):
-    try:
-        A_prev, W, b = cache
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be the linear cache (A_prev, W, b)") from None
-    return _check_layer_inputs(A_prev, W, b)
-
-
-def _check_gradient(name, dX, shape, meaning):
-    dX = as_float_array(name, dX)
-    check_shape(name, dX, shape, meaning)
-    return dX
-
 
 def linear_backward(dZ, cache, *, backend=None):
     """Gradients of the linear part of one layer.
@@ -240,8 +194,8 @@ def linear_backward(dZ, cache, *, backend=None):
     Returns:
         ``dA_prev`` ``(n_prev, m)``, ``dW`` ``(n, n_prev)``, ``db`` ``(n, 1)``.
     """
-    A_prev, W, _ = _check_linear_cache(cache)
-    dZ = _check_gradient("dZ", dZ, (W.shape[0], A_prev.shape[1]), "(n, m)")
+    A_prev, W, _ = check_linear_cache(cache)
+    dZ = check_gradient("dZ", dZ, (W.shape[0], A_prev.shape[1]), "(n, m)")
     return _ops.linear_backward(dZ, A_prev, W, resolve_backend(backend))
 
 
@@ -277,41 +231,12 @@ def linear_activation_backward(dA, cache, activation, *, backend=None):
     """
     check_activation(activation)
     backend = resolve_backend(backend)
-    linear_cache, Z = _split_layer_cache(cache)
-    A_prev, W, _ = _check_linear_cache(linear_cache, "cache[0]")
-    Z = _check_gradient("cache[1] (Z)", Z, (W.shape[0], A_prev.shape[1]), "(n, m)")
-    dA = _check_gradient("dA", dA, Z.shape, "(n, m)")
+    linear_cache, Z = split_layer_cache(cache)
+    A_prev, W, _ = check_linear_cache(linear_cache, "cache[0]")
+    Z = check_gradient("cache[1] (Z)", Z, (W.shape[0], A_prev.shape[1]), "(n, m)")
+    dA = check_gradient("dA", dA, Z.shape, "(n, m)")
     dZ = _ops.activation_backward(dA, Z, activation, backend)
     return _ops.linear_backward(dZ, A_prev, W, backend)
-
-
-def _split_layer_cache(cache, name="cache"):
-    try:
-        linear_cache, activation_cache = cache
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{name} must be a layer cache ((A_prev, W, b), Z) from linear_activation_forward"
-        ) from None
-    return linear_cache, activation_cache
-
-
-def _check_caches(caches, m):
-    if not isinstance(caches, (list, tuple)) or len(caches) == 0:
-        raise ValueError("caches must be the non-empty list returned by L_model_forward")
-    checked = []
-    n_prev = None
-    for l, cache in enumerate(caches):
-        linear_cache, Z = _split_layer_cache(cache, f"caches[{l}]")
-        A_prev, W, b = _check_linear_cache(linear_cache, f"caches[{l}][0]")
-        check_shape(f"caches[{l}][0] (A_prev)", A_prev, (A_prev.shape[0], m), "(n_prev, m)")
-        if n_prev is not None and A_prev.shape[0] != n_prev:
-            raise ValueError(
-                f"caches[{l}] takes {A_prev.shape[0]} inputs but layer {l} has {n_prev} units"
-            )
-        Z = _check_gradient(f"caches[{l}][1] (Z)", Z, (W.shape[0], m), "(n, m)")
-        checked.append(((A_prev, W, b), Z))
-        n_prev = W.shape[0]
-    return checked
 
 
 def L_model_backward(AL, Y, caches, *, backend=None):
@@ -337,7 +262,7 @@ def L_model_backward(AL, Y, caches, *, backend=None):
     AL = as_float_array("AL", AL)
     check_shape("AL", AL, (1, AL.shape[1]), "(1, m)")
     Y = as_labels("Y", Y, AL.shape[1])
-    checked = _check_caches(caches, AL.shape[1])
+    checked = check_caches(caches, AL.shape[1])
     backend = resolve_backend(backend)
     dZL = _output_dZ(AL, Y, checked[-1][1], backend)
     return _ops.backward_layers(dZL, checked, "relu", backend)
@@ -383,19 +308,14 @@ def update_parameters(parameters, grads, learning_rate):
         the arrays that were in it are not modified in place (a caller's other references
         to them keep the old values).
     """
-    return _apply_update(parameters, grads, learning_rate)
+    learning_rate = check_learning_rate(learning_rate)
+    parameters.update(_ops.gradient_step(*check_update(parameters, grads), learning_rate))
+    return parameters
 
 
 # ---------------------------------------------------------------------------------------
 # Models
 # ---------------------------------------------------------------------------------------
-
-def _check_training_data(X, Y):
-    X = as_float_array("X", X)
-    Y = as_labels("Y", Y, X.shape[1])
-    check_labels("Y", Y)
-    return X, Y.astype(X.dtype, copy=False)
-
 
 def _train(X, Y, parameters, learning_rate, num_iterations, print_cost, backend,
            cost_line, gram, callback):
@@ -410,10 +330,6 @@ def _train(X, Y, parameters, learning_rate, num_iterations, print_cost, backend,
     costs = _ops.gradient_descent(X, Y, parameters, "relu", learning_rate, num_iterations,
                                   100, report, backend, gram)
     return parameters, costs
-
-
-def _check_model_args(learning_rate, num_iterations):
-    return check_learning_rate(learning_rate), check_nonnegative_int("num_iterations", num_iterations)
 
 
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
@@ -439,9 +355,9 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
         ``(parameters, costs)`` with ``return_costs=True``. Seeds ``np.random`` with
         ``seed`` and initialises with :func:`initialize_parameters`, as the notes do.
     """
-    X, Y = _check_training_data(X, Y)
-    learning_rate, num_iterations = _check_model_args(learning_rate, num_iterations)
-    dims = _check_layer_dims(layers_dims, "layers_dims")
+    X, Y = check_training_data(X, Y)
+    learning_rate, num_iterations = check_model_args(learning_rate, num_iterations)
+    dims = check_layer_dims(layers_dims, "layers_dims")
     if len(dims) != 3 or dims[0] != X.shape[0] or dims[2] != 1:
         raise ValueError(
             f"layers_dims must be (n_x, n_h, 1) with n_x = X.shape[0] = {X.shape[0]}; got {dims}"
@@ -474,9 +390,9 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
         ``seed`` (the notes' 1) and initialises with :func:`initialize_parameters_deep` of ``layers_dims`` (the
         notes' code names an undefined ``layer_dims`` there; this is what it meant).
     """
-    X, Y = _check_training_data(X, Y)
-    learning_rate, num_iterations = _check_model_args(learning_rate, num_iterations)
-    dims = _check_layer_dims(layers_dims, "layers_dims")
+    X, Y = check_training_data(X, Y)
+    learning_rate, num_iterations = check_model_args(learning_rate, num_iterations)
+    dims = check_layer_dims(layers_dims, "layers_dims")
     if dims[0] != X.shape[0] or dims[-1] != 1:
         raise ValueError(
             f"layers_dims must start with n_x = X.shape[0] = {X.shape[0]} and end with 1; "
@@ -507,7 +423,7 @@ def predict(X, y, parameters, *, backend=None):
     """
     X = as_float_array("X", X)
     checked, L = check_parameters(parameters, X.shape[0])
-    _check_binary_output(checked, L)
+    check_binary_output(checked, L)
     m = X.shape[1]
     y = None if y is None else as_labels("y", y, m)
     probas, _ = _ops.forward_layers(X, checked, L, "relu", resolve_backend(backend))

@@ -15,8 +15,6 @@ the same operations (and compiled kernels) as the other models.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from cnn_core import _ops
@@ -24,12 +22,13 @@ from cnn_core._backend import resolve_backend
 from cnn_core._validation import (
     as_float_array,
     as_labels,
+    check_bias,
     check_callback,
     check_labels,
     check_learning_rate,
     check_nonnegative_int,
     check_positive_int,
-    check_shape,
+    check_w_X,
 )
 
 __all__ = ["initialize_with_zeros", "propagate", "optimize", "predict", "model"]
@@ -39,21 +38,6 @@ def initialize_with_zeros(dim):
     """Zero parameters: ``w`` of shape ``(dim, 1)`` (float64) and ``b = 0.0``."""
     dim = check_positive_int("dim", dim)
     return np.zeros((dim, 1)), 0.0
-
-
-def _check_bias(b):
-    if isinstance(b, np.ndarray) and b.size == 1:
-        b = b.reshape(()).item()
-    if isinstance(b, bool) or not isinstance(b, numbers.Real) or not np.isfinite(b):
-        raise ValueError(f"b must be a finite real scalar; got {b!r}")
-    return float(b)
-
-
-def _check_w_X(w, X):
-    X = as_float_array("X", X)
-    w = as_float_array("w", w)
-    check_shape("w", w, (X.shape[0], 1), "(n_x, 1) with n_x = X.shape[0]")
-    return w, X
 
 
 def _forward(w, b, X, backend):
@@ -80,8 +64,8 @@ def propagate(w, b, X, Y, *, backend=None):
     Returns:
         ``grads = {"dw": (n_x, 1), "db": float}`` and the cost as a 0-d NumPy float.
     """
-    w, X = _check_w_X(w, X)
-    b = _check_bias(b)
+    w, X = check_w_X(w, X)
+    b = check_bias(b)
     Y = as_labels("Y", Y, X.shape[1])
     grads, cost = _propagate(w, b, X, Y, resolve_backend(backend))
     return grads, np.float64(cost)
@@ -128,8 +112,8 @@ def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=Fal
         iteration (computed before its update; zeros if ``num_iterations`` is 0), and
         ``costs``, the cost every 100 iterations from iteration 0.
     """
-    w, X = _check_w_X(w, X)
-    b = _check_bias(b)
+    w, X = check_w_X(w, X)
+    b = check_bias(b)
     Y = as_labels("Y", Y, X.shape[1])
     num_iterations = check_nonnegative_int("num_iterations", num_iterations)
     learning_rate = check_learning_rate(learning_rate)
@@ -146,8 +130,8 @@ def predict(w, b, X, *, backend=None):
     Returns:
         ``Y_prediction`` of shape ``(1, m)``.
     """
-    w, X = _check_w_X(w, X)
-    b = _check_bias(b)
+    w, X = check_w_X(w, X)
+    b = check_bias(b)
     _, A = _forward(w, b, X, resolve_backend(backend))
     return (A > 0.5).astype(np.float64)
 

@@ -23,6 +23,7 @@ from cnn_core._backend import resolve_backend
 from cnn_core._validation import (
     as_float_array,
     as_labels,
+    check_X_Y,
     check_callback,
     check_labels,
     check_learning_rate,
@@ -30,6 +31,7 @@ from cnn_core._validation import (
     check_parameters,
     check_positive_int,
     check_shape,
+    check_update,
 )
 
 __all__ = [
@@ -44,11 +46,6 @@ __all__ = [
 ]
 
 
-def _check_X_Y(X, Y):
-    X = as_float_array("X", X)
-    return X, as_labels("Y", Y, X.shape[1], n_rows=None)
-
-
 def layer_sizes(X, Y):
     """The layer sizes of the network for this data.
 
@@ -58,7 +55,7 @@ def layer_sizes(X, Y):
     Returns:
         ``(n_x, n_h, n_y)`` with the notes' hidden size ``n_h = 4``.
     """
-    X, Y = _check_X_Y(X, Y)
+    X, Y = check_X_Y(X, Y)
     return X.shape[0], 4, Y.shape[0]
 
 
@@ -146,7 +143,7 @@ def backward_propagation(parameters, cache, X, Y, *, backend=None):
     Returns:
         ``{"dW1": (n_h, n_x), "db1": (n_h, 1), "dW2": (n_y, n_h), "db2": (n_y, 1)}``.
     """
-    X, Y = _check_X_Y(X, Y)
+    X, Y = check_X_Y(X, Y)
     checked, _ = check_parameters(parameters, X.shape[0], n_layers=2)
     n_h, n_y, m = checked["W1"].shape[0], checked["W2"].shape[0], X.shape[1]
     if not isinstance(cache, dict):
@@ -163,29 +160,6 @@ def backward_propagation(parameters, cache, X, Y, *, backend=None):
     return _backward(checked, cache_arrays, X, Y, resolve_backend(backend))
 
 
-def _apply_update(parameters, grads, learning_rate):
-    """Store ``W{l} - lr * dW{l}`` and ``b{l} - lr * db{l}`` in ``parameters``; return it.
-
-    Every key is checked before any is stored, so a bad ``grads`` leaves the dict as it
-    was; the new values are new arrays, so the old arrays are not modified in place.
-    """
-    learning_rate = check_learning_rate(learning_rate)
-    if not isinstance(grads, dict):
-        raise TypeError(f"grads must be a dict of dW1, db1, ...; got {type(grads).__name__}")
-    checked, L = check_parameters(parameters, None)
-    updated = {}
-    for l in range(1, L + 1):
-        for name in ("W", "b"):
-            key = f"{name}{l}"
-            if f"d{key}" not in grads:
-                raise ValueError(f"grads lacks 'd{key}'; got keys {sorted(grads)}")
-            grad = as_float_array(f"grads['d{key}']", grads[f"d{key}"])
-            check_shape(f"grads['d{key}']", grad, checked[key].shape, f"parameters['{key}'].shape")
-            updated[key] = checked[key] - learning_rate * grad
-    parameters.update(updated)
-    return parameters
-
-
 def update_parameters(parameters, grads, learning_rate=1.2):
     """One gradient descent step with the notes' default rate 1.2.
 
@@ -197,7 +171,9 @@ def update_parameters(parameters, grads, learning_rate=1.2):
         ``parameters`` itself, holding the new arrays, as the notes' version returns it;
         the arrays that were in it are not modified in place.
     """
-    return _apply_update(parameters, grads, learning_rate)
+    learning_rate = check_learning_rate(learning_rate)
+    parameters.update(_ops.gradient_step(*check_update(parameters, grads), learning_rate))
+    return parameters
 
 
 def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False, *, learning_rate=1.2,
@@ -217,7 +193,7 @@ def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False, *, learning_rate
         ``parameters`` (``W1`` ``(n_h, n_x)``, ``b1``, ``W2`` ``(n_y, n_h)``, ``b2``), or
         ``(parameters, costs)`` with ``return_costs=True``. Does not reseed ``np.random``.
     """
-    X, Y = _check_X_Y(X, Y)
+    X, Y = check_X_Y(X, Y)
     check_labels("Y", Y)
     n_h = check_positive_int("n_h", n_h)
     num_iterations = check_nonnegative_int("num_iterations", num_iterations)
