@@ -89,7 +89,7 @@ def set_backend(name):
 def use_backend(name):
     """Run a ``with`` block on the given backend.
 
-    The choice is context-local (a :class:`contextvars.ContextVar`): it holds in this
+    The choice is context-local (a ``contextvars.ContextVar``): it holds in this
     thread or asyncio task only, so another thread's calls keep their own default, and
     it is undone when the block closes, even by an exception. Threads started inside
     the block begin with the process-wide default, as with any context variable.
