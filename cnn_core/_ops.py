@@ -18,6 +18,21 @@ from cnn_core import _backend
 from cnn_core.activations import ACTIVATIONS
 
 
+def _check_activation_codes():
+    """The compiled kernels number the activations as the table of activations does."""
+    if not _backend.HAVE_EXTENSION:
+        return
+    compiled = dict(_backend.kernels().ACTIVATION_CODES)
+    table = {name: a.code for name, a in ACTIVATIONS.items()}
+    if compiled != table:
+        raise ImportError(f"cnn_core's compiled kernels number the activations {compiled}, "
+                          f"its table of activations {table}: rebuild the extension "
+                          "(pip install -e .)")
+
+
+_check_activation_codes()
+
+
 def _for_kernel(arr, dtype):
     """``arr`` in ``dtype`` and C- or Fortran-contiguous, copying only when needed."""
     arr = np.asarray(arr, dtype=dtype)
@@ -41,7 +56,7 @@ def linear_activation_forward(A_prev, W, b, activation, backend):
         A_prev, W, b = (_for_kernel(a, dtype) for a in (A_prev, W, b))
         Z = np.empty((W.shape[0], A_prev.shape[1]), dtype=dtype)
         A = Z if activation == "identity" else np.empty_like(Z)
-        K.linear_activation_forward(A_prev, W, b, Z, A, K.ACTIVATION_CODES[activation])
+        K.linear_activation_forward(A_prev, W, b, Z, A, ACTIVATIONS[activation].code)
         return Z, A
     Z = np.dot(W, A_prev) + b
     return Z, ACTIVATIONS[activation].forward(Z)
@@ -54,7 +69,7 @@ def activation_backward(dA, Z, activation, backend):
         dtype = np.result_type(dA, Z)
         dA, Z = _c_for_kernel(dA, dtype), _c_for_kernel(Z, dtype)
         dZ = np.empty_like(Z)
-        K.activation_backward(dA, Z, dZ, K.ACTIVATION_CODES[activation])
+        K.activation_backward(dA, Z, dZ, ACTIVATIONS[activation].code)
         return dZ
     return ACTIVATIONS[activation].backward(dA, Z)
 
@@ -279,7 +294,7 @@ def gradient_descent(X, Y, parameters, hidden, learning_rate, num_iterations, ev
             _for_kernel(X, X.dtype), _c_for_kernel(Y, X.dtype),
             [parameters[f"W{l}"] for l in range(1, n_layers + 1)],
             [parameters[f"b{l}"] for l in range(1, n_layers + 1)],
-            K.ACTIVATION_CODES[hidden], gram,
+            ACTIVATIONS[hidden].code, gram,
         )
 
         def steps(count):

@@ -107,11 +107,15 @@ def softmax(x):
 class Activation:
     """One layer activation: ``A = forward(Z)`` and ``dZ = backward(dA, Z)``.
 
-    ``derivative`` is the formula the backward pass implements, in words; the compiled
-    kernel with the same ``name`` implements the same formula.
+    ``code`` is the activation's number in the compiled kernels (their
+    ``ACTIVATION_CODES``, checked against this table when ``cnn_core._ops`` is imported
+    and by a test); ``derivative`` is the formula the backward pass implements, in
+    words, which the compiled kernel of the same code implements too. The JAX reference
+    (``reference.ops.ACTIVATIONS``) has the same names.
     """
 
     name: str
+    code: int
     forward: Callable[[np.ndarray], np.ndarray]
     backward: Callable[[np.ndarray, np.ndarray], np.ndarray]
     derivative: str
@@ -137,14 +141,14 @@ def _tanh_backward(dA, Z):
 #: The layer activations by name, each an :class:`Activation` with its forward and its
 #: backward side by side: ``"relu"``, ``"sigmoid"``, ``"tanh"`` and ``"identity"``.
 ACTIVATIONS = {
-    "relu": Activation("relu", lambda Z: np.maximum(Z, 0), _relu_backward,
-                       "g'(z) = 1 if z > 0 else 0"),
-    "sigmoid": Activation("sigmoid", _stable_sigmoid, _sigmoid_backward,
-                          "g'(z) = s (1 - s), s = sigmoid(z)"),
-    "tanh": Activation("tanh", np.tanh, _tanh_backward,
-                       "g'(z) = 1 - tanh(z)^2"),
-    "identity": Activation("identity", lambda Z: Z, lambda dA, Z: np.array(dA, copy=True),
+    "identity": Activation("identity", 0, lambda Z: Z, lambda dA, Z: np.array(dA, copy=True),
                            "g'(z) = 1"),
+    "relu": Activation("relu", 1, lambda Z: np.maximum(Z, 0), _relu_backward,
+                       "g'(z) = 1 if z > 0 else 0"),
+    "sigmoid": Activation("sigmoid", 2, _stable_sigmoid, _sigmoid_backward,
+                          "g'(z) = s (1 - s), s = sigmoid(z)"),
+    "tanh": Activation("tanh", 3, np.tanh, _tanh_backward,
+                       "g'(z) = 1 - tanh(z)^2"),
 }
 
 

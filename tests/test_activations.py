@@ -106,3 +106,28 @@ def test_registered_backward_is_the_derivative_of_the_forward(name):
     dA = rng.standard_normal((3, 4))
     numeric = central_difference(lambda: float(np.sum(dA * entry.forward(Z))), Z)
     np.testing.assert_allclose(entry.backward(dA, Z), numeric, rtol=1e-7, atol=1e-9)
+
+
+def test_one_table_of_activations_the_kernels_and_the_reference_agree():
+    """The names and codes of the table are those of the compiled kernels and of JAX."""
+    from cnn_core import _backend
+
+    import reference
+
+    assert set(reference.ops.ACTIVATIONS) == set(ACTIVATIONS)
+    codes = {name: a.code for name, a in ACTIVATIONS.items()}
+    assert len(set(codes.values())) == len(codes)
+    assert all(a.name == name for name, a in ACTIVATIONS.items())
+    if _backend.HAVE_EXTENSION:
+        assert dict(_backend.kernels().ACTIVATION_CODES) == codes
+
+
+def test_a_renumbered_kernel_enum_is_refused_at_import(monkeypatch):
+    from cnn_core import _backend, _ops
+
+    if not _backend.HAVE_EXTENSION:
+        pytest.skip("no compiled kernels to compare (pure-NumPy run asked for explicitly)")
+    swapped = dict(_backend.kernels().ACTIVATION_CODES, relu=2, sigmoid=1)
+    monkeypatch.setattr(_backend.kernels(), "ACTIVATION_CODES", swapped)
+    with pytest.raises(ImportError, match="rebuild the extension"):
+        _ops._check_activation_codes()
