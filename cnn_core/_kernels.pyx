@@ -449,8 +449,10 @@ cdef double _sigmoid_output(floating* a, const floating* b, const floating* Y,
 
 # Layers whose weight matrix has at most this many entries skip BLAS: for them a call's
 # fixed cost outweighs the arithmetic, and plain loops over the m examples (which the
-# compiler vectorises) are several times faster (the planar 2-4-1 net).
-DEF SMALL_LAYER = 64
+# compiler vectorises) are several times faster (the planar 2-4-1 net). A C enum
+# constant, not a DEF (deprecated in Cython 3).
+cdef enum:
+    SMALL_LAYER = 64
 
 
 cdef inline bint _is_small(Py_ssize_t n, Py_ssize_t n_prev) noexcept nogil:
