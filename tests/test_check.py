@@ -66,6 +66,22 @@ def test_the_backward_functions_agree_with_autodiff_to_rounding():
     assert max(compared.values()) < 1e-12
 
 
+def test_autodiff_fails_a_gradient_even_where_the_reference_would_pass_it(monkeypatch):
+    """The jax.grad comparison is independent: with a reference that shares the
+    learner's missing 1/m, autodiff alone catches it."""
+    import dataclasses
+
+    deep_specs = CHAPTERS["deep"]
+    index = next(i for i, s in enumerate(deep_specs) if s.name == "linear_backward")
+    wrong = Course(MISTAKES["missing_1_over_m"].knobs).linear_backward
+    patched = list(deep_specs)
+    patched[index] = dataclasses.replace(deep_specs[index], reference=wrong)
+    monkeypatch.setitem(CHAPTERS, "deep", patched)
+    (result,) = check_file(LEARNERS / "mistakes" / "missing_1_over_m.py").results
+    assert result.status == "FAIL" and "differs from jax.grad" in result.diagnosis
+    assert result.autodiff > 0.5
+
+
 def test_top_level_code_input_and_loops_never_run(tmp_path, monkeypatch):
     sentinel = tmp_path / "ran"
     monkeypatch.setenv("CNN_CORE_SENTINEL", str(sentinel))
@@ -422,7 +438,7 @@ def test_unreadable_paths(tmp_path):
 ])
 def test_the_chapter_is_inferred_from_names_and_parameters(tmp_path, code, chapter):
     functions = read_source(_write(tmp_path, code)).functions
-    assert infer_chapter(functions)[0] == chapter
+    assert infer_chapter(functions) == chapter
 
 
 def test_a_forced_chapter_checks_only_its_functions():

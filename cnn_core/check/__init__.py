@@ -159,23 +159,22 @@ def infer_chapter(functions):
     A function scores 2 when its name and parameter names are the notes', 1 when its
     name is and it takes the notes' number of arguments; a required argument count
     equal to the notes' breaks ties (``update_parameters`` has a default rate in the
-    one-hidden-layer chapter only). Returns ``(chapter, matched count)`` or
-    ``(None, 0)``.
+    one-hidden-layer chapter only). Returns the chapter's name, or None when no
+    function of any chapter is there.
     """
-    best = (None, 0, 0.0)
+    best, best_score = None, 0.0
     for chapter in CHAPTER_NAMES:
-        score, matched = 0.0, 0
+        score = 0.0
         for spec in CHAPTERS[chapter]:
             function = _learner_function(functions, spec)
             if function is None or not _fits(function, len(spec.params)):
                 continue
-            matched += 1
             score += 2 if function.params[:len(spec.params)] == spec.params else 1
             if spec.required is not None and function.required == spec.required:
                 score += 0.5
-        if score > best[2]:
-            best = (chapter, matched, score)
-    return best[0], best[1]
+        if score > best_score:
+            best, best_score = chapter, score
+    return best
 
 
 # ---------------------------------------------------------------------------------------
@@ -440,8 +439,8 @@ def _check_function(chapter, spec, function, worker, source, timeout, use_autodi
     try:
         replies = worker.call(function.name, requests, timeout)
     except WorkerLost as lost:
-        result.status = "TIMEOUT" if lost.reason == "timeout" else "ERROR"
-        result.diagnosis = lost.detail if lost.reason == "crash" or "loading" in lost.detail else (
+        result.status = "TIMEOUT" if lost.reason == "timeout" and not lost.loading else "ERROR"
+        result.diagnosis = lost.detail if lost.reason == "crash" or lost.loading else (
             f"did not return within {timeout:g} s and was stopped (stuck outside Python code, "
             "or the stop was caught)")
         return _done(result, start)
@@ -601,7 +600,7 @@ def check_file(path, chapter=None, *, timeout=DEFAULT_TIMEOUT, autodiff=True):
     source = read_source(path)
     inferred = chapter is None
     if inferred:
-        chapter, _ = infer_chapter(source.functions)
+        chapter = infer_chapter(source.functions)
         if chapter is None:
             raise CheckError(f"{source.path}: defines none of the notes' functions "
                              f"(found: {', '.join(source.functions) or 'no functions'})")

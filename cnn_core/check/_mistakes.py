@@ -222,11 +222,8 @@ class Course:
                 costs.append(cost)
         return {"w": w, "b": b}, grads, costs
 
-    def _logistic_predict(self, w, b, X):
-        return (self._sig(self._linear(w.T, X, b)) > 0.5).astype(np.float64)
-
     def predict_logistic(self, w, b, X):
-        return self._logistic_predict(w, b, X)
+        return (self._sig(self._linear(w.T, X, b)) > 0.5).astype(np.float64)
 
     def model(self, X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0.5,
               print_cost=False):
@@ -234,8 +231,8 @@ class Course:
         params, _, costs = self.optimize(w, b, X_train, Y_train, num_iterations, learning_rate)
         w, b = params["w"], params["b"]
         return {"costs": costs,
-                "Y_prediction_test": self._logistic_predict(w, b, X_test),
-                "Y_prediction_train": self._logistic_predict(w, b, X_train),
+                "Y_prediction_test": self.predict_logistic(w, b, X_test),
+                "Y_prediction_train": self.predict_logistic(w, b, X_train),
                 "w": w, "b": b, "learning_rate": learning_rate, "num_iterations": num_iterations}
 
     # -- the one-hidden-layer network ---------------------------------------------------

@@ -29,12 +29,14 @@ STARTUP_TIMEOUT = 60.0
 
 
 class WorkerLost(RuntimeError):
-    """The child stopped answering: ``reason`` is ``"timeout"`` or ``"crash"``."""
+    """The child stopped answering: ``reason`` is ``"timeout"`` or ``"crash"``;
+    ``loading`` says whether it was loading the file rather than running a function."""
 
-    def __init__(self, reason, detail):
+    def __init__(self, reason, detail, loading=False):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+        self.loading = loading
 
 
 def _describe_exit(code):
@@ -157,6 +159,6 @@ class Worker:
                 self._start()
             except WorkerLost as lost:
                 raise WorkerLost(lost.reason, "loading the file's imports and definitions "
-                                 f"failed: {lost.detail}") from None
+                                 f"failed: {lost.detail}", loading=True) from None
         message = {"op": "call", "name": name, "cases": cases, "timeout": timeout}
         return self._request(message, timeout + GRACE)["results"]
