@@ -11,7 +11,11 @@
   autodiff, naming the mistake (exit 0 all pass, 1 some fail, 2 unreadable file).
 
 A user error (a bad option, a missing data folder, an unreadable file) exits with
-status 2 and one line on standard error, never a traceback.
+status 2 and one line on standard error, never a traceback. So does a missing optional
+package: ``demo``, ``train``, ``predict``, ``sweep`` and ``report`` need the ``cli`` extra
+(``pip install "cnn_core[cli]"``), ``verify`` the ``verify`` extra, ``check`` the
+``check`` extra for notebooks and autodiff; each command checks for what it needs before
+it starts and names the extra that is missing.
 """
 from __future__ import annotations
 
@@ -24,7 +28,8 @@ import numpy as np
 
 from cnn_core import __version__
 from cnn_core._backend import BACKENDS, get_backend, set_backend
-from cnn_core.experiments import notes_accuracy_percent
+from cnn_core._optional import MissingExtraError, require
+from cnn_core.experiments import NUMPY_SUFFIXES, notes_accuracy_percent
 
 #: The figures ``cnn-core demo`` writes, by file name.
 DEMO_FIGURES = (
@@ -34,12 +39,14 @@ DEMO_FIGURES = (
 )
 
 
-def _save(ax, path):
-    import matplotlib.pyplot as plt
+def _pyplot():
+    return require("matplotlib.pyplot", "cli", "drawing cnn-core's figures")
 
+
+def _save(ax, path):
     fig = ax.figure
     fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     return path
 
 
@@ -180,8 +187,7 @@ class _Progress:
         self.total, self.every, self.stream, self.quiet = total, every, stream, quiet
         self.bar = None
         if not quiet and stream.isatty():
-            from tqdm import tqdm
-
+            tqdm = require("tqdm", "cli", "the progress bar of cnn-core train").tqdm
             self.bar = tqdm(total=total, unit="it", file=stream, dynamic_ncols=True,
                             desc="training")
 
@@ -229,9 +235,7 @@ def _train_figures(run, out_dir):
                                               image_shape=data.image_shape)
         path = os.path.join(out_dir, "mislabeled.png")
         fig.savefig(path, dpi=100, bbox_inches="tight")
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
+        _pyplot().close(fig)
         paths.append(path)
     return paths
 
@@ -324,15 +328,10 @@ def run_sweep(data_name="planar", hidden_sizes=None, iterations=5000, *, jobs=No
               scheduler=None, backend=None, out_dir="cnn_core_out", stream=None):
     """``cnn-core sweep``: the hidden-layer-size study; prints the notes' lines and writes
     ``hidden_sizes.png`` and ``sweep.json``. Returns the SweepResult."""
-    import matplotlib.pyplot as plt
-
     from cnn_core import experiments
     from cnn_core.report import plot_hidden_layer_sweep
 
     stream = stream or sys.stdout
-    if data_name not in experiments.DATASETS_2D:
-        raise UsageError(f"--data must be a 2-D dataset ({', '.join(experiments.DATASETS_2D)}); "
-                         f"got {data_name}")
     if iterations < 1:
         raise UsageError(f"--iterations must be a positive integer; got {iterations}")
     if jobs is not None and jobs < 1:
@@ -352,7 +351,7 @@ def run_sweep(data_name="planar", hidden_sizes=None, iterations=5000, *, jobs=No
     fig = plot_hidden_layer_sweep(result)
     figure = os.path.join(out_dir, "hidden_sizes.png")
     fig.savefig(figure, dpi=80, bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     summary = _write_json(os.path.join(out_dir, "sweep.json"), result.as_dict())
     print(f"wrote {figure}\nwrote {summary}", file=stream)
     return result
@@ -509,6 +508,45 @@ def run_check(path, chapter=None, as_json=False, timeout=10.0, stream=None):
     return report.exit_code
 
 
+def _data_needs(data_name):
+    """The optional modules that loading ``--data`` needs."""
+    if data_name == "cat":
+        return ["h5py"]
+    return [] if data_name == "planar" else ["sklearn"]  # the extra 2-D sets
+
+
+def _needs(args):
+    """The optional modules the parsed command needs, all in the ``cli`` extra.
+
+    ``verify`` and ``check`` need none of these; they name their own extras (JAX,
+    nbformat) when they are missing.
+    """
+    if args.command == "demo":
+        return ["matplotlib", "sklearn"]
+    if args.command == "train":
+        return ["matplotlib"] + _data_needs(args.data)  # tqdm only on a terminal
+    if args.command == "predict":
+        images = [p for p in args.inputs if not p.lower().endswith(NUMPY_SUFFIXES)]
+        return ["PIL"] if images else []
+    if args.command == "sweep":
+        return ["matplotlib", "joblib"] + _data_needs(args.data)
+    if args.command == "report":
+        has_cat = args.data_dir or os.environ.get("CNN_CORE_DATA_DIR")
+        return ["matplotlib", "sklearn", "joblib"] + (["h5py"] if has_cat else [])
+    return []
+
+
+def _check_needs(args):
+    """Import what the command needs before it starts (a missing package is named with
+    its extra now, not after minutes of training); the figures are drawn with Agg."""
+    needs = _needs(args)
+    for module in needs:
+        require(module, "cli", "this command")
+    if "matplotlib" in needs:
+        # The commands write files: Agg here only, never on import.
+        require("matplotlib", "cli", "this command").use("Agg")
+
+
 def _dispatch(args):
     """Run the parsed command; returns its exit status or raises UsageError."""
     if args.command == "demo":
@@ -568,12 +606,10 @@ def main(argv=None):
         return 2
     if getattr(args, "backend", None) is not None:
         set_backend(args.backend)
-    import matplotlib
-
-    matplotlib.use("Agg")  # the commands write files; here only, never on import
     try:
+        _check_needs(args)
         return _dispatch(args)
-    except UsageError as exc:
+    except (UsageError, MissingExtraError) as exc:
         print(f"cnn-core {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

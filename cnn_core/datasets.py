@@ -2,12 +2,17 @@
 
 Nothing is downloaded. The planar and extra sets are generated; the cat images are read
 from the course's two HDF5 files in a folder the caller names.
+
+The planar flower needs NumPy only. The extra sets are made by scikit-learn and the cat
+files are read with h5py, both in the ``data`` extra: ``pip install "cnn_core[data]"``.
 """
 from __future__ import annotations
 
 import os
 
 import numpy as np
+
+from cnn_core._optional import require
 
 __all__ = ["load_planar_dataset", "load_extra_datasets", "load_catvnoncat", "CATVNONCAT_FILES"]
 
@@ -54,9 +59,11 @@ def load_extra_datasets():
         course's functions). ``blobs`` has 6 classes; ``no_structure`` is uniform noise
         with random real-valued "labels". Draws from NumPy's global generator where
         scikit-learn is given no seed, as in the notes.
-    """
-    from sklearn import datasets
 
+    Raises:
+        ImportError: scikit-learn is not installed (the message names the ``data`` extra).
+    """
+    datasets = require("sklearn.datasets", "data", "cnn_core.datasets.load_extra_datasets")
     n = 200
     noisy_circles = datasets.make_circles(n_samples=n, factor=0.5, noise=0.3)
     noisy_moons = datasets.make_moons(n_samples=n, noise=0.2)
@@ -79,8 +86,7 @@ def _read_dataset(h5file, path, key):
 
 
 def _open_h5(path):
-    import h5py
-
+    h5py = require("h5py", "data", "cnn_core.datasets.load_catvnoncat")
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f"{path} not found: load_catvnoncat needs a folder holding "
@@ -130,7 +136,10 @@ def load_catvnoncat(path):
         FileNotFoundError: the folder or one of the files is missing (the message names it).
         ValueError: a file is not HDF5, lacks a dataset (named), or holds arrays of the
             wrong shape.
+        ImportError: h5py is not installed (the message names the ``data`` extra).
     """
+    # The installation first, then the files.
+    require("h5py", "data", "cnn_core.datasets.load_catvnoncat")
     folder = os.fspath(path)
     if not os.path.isdir(folder):
         raise FileNotFoundError(

@@ -10,6 +10,10 @@ they are usable from Python as well::
 
 Shapes follow the course: ``X`` is ``(n_x, m)`` with one column per example, labels
 ``Y`` are ``(1, m)``. Randomness comes from NumPy's global generator in the notes' order.
+
+Training and prediction need the core install only. The data other than the planar
+flower, the scikit-learn baseline, image inputs and the parallel study need extras
+(``data``, or ``cli`` for all the commands need); each function names the one it lacks.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import numpy as np
 
 from cnn_core import datasets, deep, logistic, preprocessing, shallow
 from cnn_core._backend import resolve_backend
+from cnn_core._optional import require
 from cnn_core._validation import (
     as_float_array,
     as_labels,
@@ -357,12 +362,15 @@ def sklearn_logistic_regression(X, Y):
     Returns:
         The fitted classifier (its ``predict`` takes points as rows, ``(k, 2)``) and its
         training accuracy in percent, by the notes' formula.
+
+    Raises:
+        ImportError: scikit-learn is not installed (the message names the ``data`` extra).
     """
     import warnings
 
-    from sklearn.linear_model import LogisticRegressionCV
-
-    clf = LogisticRegressionCV()
+    linear_model = require("sklearn.linear_model", "data",
+                           "cnn_core.experiments.sklearn_logistic_regression")
+    clf = linear_model.LogisticRegressionCV()
     with warnings.catch_warnings():
         # Recent scikit-learn announces changes to LogisticRegressionCV's defaults; the
         # notes ran with these ones.
@@ -424,8 +432,8 @@ def _read_numpy(path, n_x):
 
 
 def _read_image(path, image_shape, scale):
-    from PIL import Image, UnidentifiedImageError
-
+    Image = require("PIL.Image", "cli", "reading images (cnn_core.experiments.read_input)")
+    UnidentifiedImageError = Image.UnidentifiedImageError
     height, width, channels = image_shape
     if channels != 3:
         raise ValueError(f"the model's images have {channels} channels; only RGB is supported")
@@ -507,9 +515,12 @@ def hidden_layer_sweep(data, hidden_sizes=DEFAULT_HIDDEN_SIZES, iterations=5000,
 
     Returns:
         A :class:`SweepResult`.
-    """
-    import joblib
 
+    Raises:
+        ImportError: joblib (the ``cli`` extra) or, with ``scheduler``, Dask (the
+            ``dask`` extra) is not installed.
+    """
+    joblib = require("joblib", "cli", "cnn_core.experiments.hidden_layer_sweep")
     sizes = [check_positive_int("hidden size", n) for n in hidden_sizes]
     if not sizes:
         raise ValueError("hidden_sizes must name at least one size")
@@ -536,13 +547,8 @@ def hidden_layer_sweep(data, hidden_sizes=DEFAULT_HIDDEN_SIZES, iterations=5000,
 
 
 def _run_on_dask(tasks, scheduler, jobs):
-    try:
-        from dask.distributed import Client
-    except ImportError as exc:
-        raise ImportError(
-            "a Dask scheduler needs dask[distributed]: pip install \"cnn_core[dask]\""
-        ) from exc
-    import joblib
-
-    with Client(scheduler, timeout="20s"), joblib.parallel_config(backend="dask"):
+    distributed = require("dask.distributed", "dask", "a Dask scheduler")
+    joblib = require("joblib", "cli", "cnn_core.experiments.hidden_layer_sweep")
+    with distributed.Client(scheduler, timeout="20s"), \
+            joblib.parallel_config(backend="dask"):
         return joblib.Parallel(n_jobs=jobs)(tasks)

@@ -1,9 +1,14 @@
 """Saving and loading trained models as safetensors files, without pickle.
 
 A model file is a plain `safetensors <https://huggingface.co/docs/safetensors>`_ file:
-an 8-byte little-endian header length, a JSON header, then the raw tensor bytes.
-Loading it parses JSON and copies bytes; nothing in the file is ever executed, unlike
-``pickle`` or ``np.load(allow_pickle=True)``.
+an 8-byte little-endian header length, a JSON header (padded with spaces to a multiple of
+8 bytes), then the raw little-endian tensor bytes, back to back in the order of their
+``data_offsets``. Loading it parses JSON and copies bytes; nothing in the file is ever
+executed, unlike ``pickle`` or ``np.load(allow_pickle=True)``. The format is simple
+enough to be written and read here with NumPy and the standard library, so saving and
+loading models is part of the core install; any safetensors reader opens the files, and
+cnn_core opens the files of any safetensors writer that hold a model's tensors and
+metadata.
 
 Tensors follow the course's convention, columns are examples (``X`` is ``(n_0, m)``):
 
@@ -40,8 +45,6 @@ import secrets
 import struct
 
 import numpy as np
-import safetensors
-import safetensors.numpy
 
 from cnn_core._validation import as_float_array, check_finite, check_parameters, check_shape
 from cnn_core.activations import ACTIVATIONS
@@ -61,11 +64,14 @@ _METADATA_KEY = "cnn_core"
 _DTYPE_NAMES = ("float32", "float64")
 # safetensors' own names for the dtypes above, as they appear in the JSON header.
 _SAFETENSORS_DTYPES = {"F32": "float32", "F64": "float64"}
+_SAFETENSORS_NAMES = {name: code for code, name in _SAFETENSORS_DTYPES.items()}
 _REQUIRED_FIELDS = ("format_version", "kind", "layer_sizes", "activations",
                     "class_names", "preprocessing", "training", "dtype")
 _METADATA_KEYWORDS = ("kind", "layer_sizes", "activations", "class_names",
                       "preprocessing", "training")
 _HEADER_LENGTH_BYTES = 8
+# The header is padded with spaces to this many bytes, so that the data starts aligned.
+_HEADER_ALIGNMENT = 8
 # Leading bytes of files people may mistake for a model file, for a clearer message.
 _FOREIGN_MAGIC = {
     b"PK\x03\x04": "a zip archive (a NumPy .npz file?)",
@@ -135,9 +141,10 @@ def _check_model_parameters(parameters):
         layer_sizes = [tensors["W1"].shape[1]]
         layer_sizes += [tensors[f"W{l}"].shape[0] for l in range(1, L + 1)]
     dtype = _common_dtype_name(tensors)
-    # safetensors writes the raw buffer; C order makes the bytes (and the round trip)
-    # independent of how the caller's arrays happened to be laid out in memory.
-    tensors = {key: np.ascontiguousarray(value) for key, value in tensors.items()}
+    # The file holds each array's bytes in C order, little-endian, whatever the caller's
+    # arrays' layout in memory.
+    tensors = {key: np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
+               for key, value in tensors.items()}
     return tensors, kind, layer_sizes, dtype
 
 
@@ -233,16 +240,40 @@ def _default_activations(kind, n_layers):
 def _write_atomically(path, tensors, header_metadata):
     # A crash or a full disk mid-write must not leave a half-written model under the
     # final name: write beside it (same file system, so os.replace is atomic), then swap.
-    # safetensors creates the temporary file itself, with the usual permissions.
     folder, name = os.path.split(os.path.abspath(path))
     temporary = os.path.join(folder, f".{name}.{secrets.token_hex(8)}.tmp")
     try:
-        safetensors.numpy.save_file(tensors, temporary, metadata=header_metadata)
+        _write_file(temporary, tensors, header_metadata)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def _write_file(path, tensors, header_metadata):
+    """Write ``tensors`` (C-contiguous, little-endian arrays) as a safetensors file.
+
+    The layout safetensors' own writer gives a single-dtype model: the header's
+    ``__metadata__`` first, then the tensors sorted by name, their data in that order.
+    """
+    header = {"__metadata__": header_metadata}
+    offset = 0
+    names = sorted(tensors)
+    for name in names:
+        array = tensors[name]
+        header[name] = {"dtype": _SAFETENSORS_NAMES[array.dtype.name],
+                        "shape": list(array.shape),
+                        "data_offsets": [offset, offset + array.nbytes]}
+        offset += array.nbytes
+    raw = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    raw += b" " * (-len(raw) % _HEADER_ALIGNMENT)
+    # "x": the temporary name is fresh; never write through an existing file or link.
+    with open(path, "xb") as handle:
+        handle.write(struct.pack("<Q", len(raw)))
+        handle.write(raw)
+        for name in names:
+            handle.write(tensors[name].tobytes())
 
 
 # ---------------------------------------------------------------------------------------
@@ -379,7 +410,8 @@ def load_model(path):
     Raises:
         FileNotFoundError: ``path`` does not exist.
         ValueError: naming the file and the problem, when it is not a safetensors file
-            (empty, truncated, another format, header not JSON, data not covered), its
+            (empty, truncated, another format, header not JSON, data not covered or
+            tensors' byte ranges not back to back or not of their shapes' size), its
             ``cnn_core`` metadata is missing, not JSON, incomplete or invalid, it was
             written by a newer format, or its tensors disagree with the metadata
             (missing or extra tensor, wrong shape, dtype other than float32/float64 or
@@ -389,20 +421,19 @@ def load_model(path):
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, "no such cnn_core model file", path)
     try:
-        header = _read_header(path)
+        header, data_start = _read_header(path)
         metadata = _read_metadata(header)
         _check_header_tensors(header, metadata)
-        parameters = _read_tensors(path, metadata)
+        parameters = _read_tensors(path, header, data_start, metadata)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"cannot load cnn_core model {path!r}: {exc}") from exc
     return parameters, metadata
 
 
 def _read_header(path):
-    """The safetensors JSON header, after checking the file's framing by hand.
+    """The safetensors JSON header and where the data starts, the file's framing checked.
 
-    safetensors checks this too, but its messages ("invalid header length") do not say
-    whether the file is cut short or something else entirely.
+    The messages say whether the file is cut short or something else entirely.
     """
     size = os.path.getsize(path)
     with open(path, "rb") as handle:
@@ -425,7 +456,7 @@ def _read_header(path):
             f"not a safetensors file: its header is {type(header).__name__}, not a JSON object"
         )
     _check_data_size(header, size - _HEADER_LENGTH_BYTES - header_length)
-    return header
+    return header, _HEADER_LENGTH_BYTES + header_length
 
 
 def _bad_header_length_message(prefix, header_length, size):
@@ -439,8 +470,9 @@ def _bad_header_length_message(prefix, header_length, size):
 
 
 def _check_data_size(header, data_size):
-    """Raise unless the tensors' byte ranges end exactly where the file does."""
-    ends = []
+    """Raise unless the tensors' byte ranges follow one another from the start of the
+    data and end exactly where the file does (as safetensors requires)."""
+    ranges = []
     for name, entry in header.items():
         if name == "__metadata__":
             continue
@@ -448,8 +480,8 @@ def _check_data_size(header, data_size):
         well_formed = isinstance(offsets, list) and len(offsets) == 2
         if not (well_formed and all(_is_int(o) for o in offsets)):
             raise ValueError(f"not a safetensors file: header entry {name!r} has no data_offsets")
-        ends.append(offsets[1])
-    needed = max(ends, default=0)
+        ranges.append((offsets[0], offsets[1], name))
+    needed = max((end for _, end, _ in ranges), default=0)
     if needed > data_size:
         raise ValueError(
             f"file is truncated: its tensors need {needed} bytes of data, file has {data_size}"
@@ -459,6 +491,14 @@ def _check_data_size(header, data_size):
             f"not a valid safetensors file: data not fully covered ({data_size - needed} "
             f"bytes after the last tensor)"
         )
+    start = 0
+    for begin, end, name in sorted(ranges):
+        if begin != start or end < begin:
+            raise ValueError(
+                f"not a valid safetensors file: tensor {name!r} has data_offsets "
+                f"[{begin}, {end}], where the data from byte {start} on was expected"
+            )
+        start = end
 
 
 def _read_metadata(header):
@@ -542,22 +582,32 @@ def _check_header_tensors(header, metadata):
         if dtype != metadata["dtype"]:
             raise ValueError(f"tensor {name!r} is {dtype} but the model's dtype is "
                              f"{metadata['dtype']}: all tensors must share one dtype")
+        begin, end = found[name]["data_offsets"]
+        nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        if end - begin != nbytes:
+            raise ValueError(f"tensor {name!r} has {end - begin} bytes of data; its shape "
+                             f"{shape} in {dtype} needs {nbytes}")
 
 
-def _read_tensors(path, metadata):
-    """The model's parameters as writable arrays, each checked finite."""
-    try:
-        with safetensors.safe_open(path, framework="numpy") as handle:
-            stored = {name: handle.get_tensor(name) for name in handle.keys()}
-    except (safetensors.SafetensorError, ValueError, TypeError, KeyError, OverflowError) as exc:
-        raise ValueError(f"safetensors could not read the file: {exc}") from exc
-    # A private copy: writable, and not tied to a memory map of the file (which would
-    # keep it open and, on Windows, stop it from being replaced).
-    parameters = {name: np.array(array, copy=True) for name, array in stored.items()}
-    for name, array in parameters.items():
-        check_finite(f"tensor {name!r}", array)
+def _read_tensors(path, header, data_start, metadata):
+    """The model's parameters as writable arrays, each checked finite.
+
+    The header has been checked: the names, shapes, dtype and byte ranges are the ones the
+    metadata implies, and the ranges cover the data exactly.
+    """
+    with open(path, "rb") as handle:
+        handle.seek(data_start)
+        data = handle.read()
+    # Each array in the stored dtype and the machine's byte order: a private, writable
+    # copy, not a view of the bytes read.
+    dtype = np.dtype(metadata["dtype"])
+    parameters = {}
+    for name, shape in _expected_shapes(metadata["kind"], metadata["layer_sizes"]).items():
+        begin, end = header[name]["data_offsets"]
+        stored = np.frombuffer(data, dtype=dtype.newbyteorder("<"),
+                               count=(end - begin) // dtype.itemsize, offset=begin)
+        parameters[name] = stored.reshape(shape).astype(dtype)
+        check_finite(f"tensor {name!r}", parameters[name])
     if metadata["kind"] == "logistic":
-        parameters = {"w": parameters["w"], "b": float(parameters["b"][0, 0])}
-    # In the canonical order (W1, b1, W2, ...), whatever order the file listed them in.
-    order = _expected_shapes(metadata["kind"], metadata["layer_sizes"])
-    return {name: parameters[name] for name in order}
+        parameters["b"] = float(parameters["b"][0, 0])
+    return parameters

@@ -3,11 +3,15 @@
 Every function draws on the Axes it is given (or on a new figure) and returns it; none
 calls ``plt.show()`` or changes matplotlib's global settings, so the functions work
 under any backend, Agg included, and in scripts as in notebooks.
+
+They need matplotlib, which the core install leaves out: ``pip install "cnn_core[plot]"``
+(importing this module works without it; calling a function names the extra).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from cnn_core._optional import require
 from cnn_core._validation import as_float_array, check_shape
 
 __all__ = ["plot_data", "plot_decision_boundary", "plot_costs", "plot_mislabeled_images"]
@@ -16,12 +20,14 @@ __all__ = ["plot_data", "plot_decision_boundary", "plot_costs", "plot_mislabeled
 MAX_GRID_POINTS = 2_000_000
 
 
+def _pyplot():
+    return require("matplotlib.pyplot", "plot", "cnn_core.plotting")
+
+
 def _new_axes(ax, figsize=None):
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=figsize)
+    _, ax = _pyplot().subplots(figsize=figsize)
     return ax
 
 
@@ -123,8 +129,7 @@ def plot_mislabeled_images(classes, X, y, p, image_shape=(64, 64, 3), max_images
         The Figure, one panel per mislabeled image titled with the prediction and the
         class; a single note when nothing is mislabeled.
     """
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     X = as_float_array("X", X)
     m = X.shape[1]
     if int(np.prod(image_shape)) != X.shape[0]:

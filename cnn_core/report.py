@@ -4,7 +4,9 @@ its numbers set beside the ones the course's notebooks print::
     from cnn_core.report import run_report
     run_report("out", "path/to/catvnoncat")      # -> "out/report.html"
 
-The figures are embedded as PNG ``data:`` URIs, so the page is the only file.
+The figures are embedded as PNG ``data:`` URIs, so the page is the only file. The
+report draws with matplotlib and runs the scikit-learn baseline and the parallel study
+(joblib): it needs the ``cli`` extra, ``pip install "cnn_core[cli]"``.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import numpy as np
 
 from cnn_core import experiments, plotting
 from cnn_core._backend import resolve_backend
+from cnn_core._optional import require
 
 __all__ = ["PUBLISHED", "Published", "Row", "tolerance_of", "agrees",
            "plot_hidden_layer_sweep", "run_report"]
@@ -32,6 +35,10 @@ EXTRA_DATASETS = ("noisy_circles", "noisy_moons", "blobs", "gaussian_quantiles")
 CAT_MODELS = (("logistic", "cat: logistic regression"), ("shallow", "cat: two-layer network"),
               ("deep", "cat: L-layer network"))
 TANH = ["tanh", "sigmoid"]
+#: The optional modules :func:`run_report` checks for before it starts, all in the ``cli``
+#: extra (h5py, for the cat files, is asked for by :mod:`cnn_core.datasets` when they are
+#: read, also before any experiment runs).
+NEEDS = ("matplotlib.pyplot", "sklearn", "joblib")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,8 +157,7 @@ def _table(headers, rows, table_id=None):
 
 def _embed(fig, alt):
     """``fig`` as an ``<img>`` holding its PNG inline; the figure is closed."""
-    import matplotlib.pyplot as plt
-
+    plt = require("matplotlib.pyplot", "plot", "cnn_core.report")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
     plt.close(fig)
@@ -189,8 +195,7 @@ def plot_hidden_layer_sweep(result, h=BOUNDARY_STEP):
 
     Returns the Figure (the caller saves and closes it).
     """
-    import matplotlib.pyplot as plt
-
+    plt = require("matplotlib.pyplot", "plot", "cnn_core.report.plot_hidden_layer_sweep")
     rows = max(5, math.ceil(len(result.hidden_sizes) / 2))
     fig = plt.figure(figsize=(10, 4 * rows), layout="constrained")  # titles clear of labels
     for i, (n_h, parameters) in enumerate(zip(result.hidden_sizes, result.parameters)):
@@ -315,9 +320,8 @@ _CSS = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 
 
 def _page(notice, summary_rows, sections, backend):
     """The whole HTML document as a string."""
-    import matplotlib
-    import sklearn
-
+    matplotlib = require("matplotlib", "cli", "cnn_core.report")
+    sklearn = require("sklearn", "cli", "cnn_core.report")
     versions = {**experiments.versions(), "matplotlib": matplotlib.__version__,
                 "scikit-learn": sklearn.__version__}
     title = "cnn_core: the course's experiments"
@@ -350,7 +354,13 @@ def run_report(out_dir, data_dir=None, *, jobs=None, backend=None, stream=None):
 
     Returns:
         The path of ``report.html``.
+
+    Raises:
+        ImportError: a package of the ``cli`` extra is missing (the message names it),
+            before any experiment runs.
     """
+    for module in NEEDS:
+        require(module, "cli", "cnn_core.report.run_report")
     stream = stream or sys.stdout
     backend = resolve_backend(backend)
     os.makedirs(out_dir, exist_ok=True)

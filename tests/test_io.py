@@ -1,7 +1,7 @@
-"""cnn_core.io: models saved as safetensors, loaded back bit for bit, corrupt files refused."""
+"""cnn_core.io: models saved as safetensors (written by hand, read back by the library too),
+loaded back bit for bit, corrupt files refused."""
 import json
 import os
-import pickle
 import re
 import struct
 
@@ -160,6 +160,22 @@ def test_safetensors_reads_the_tensors_back(saved_deep):
         assert np.array_equal(tensors[key], array), key
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["deep", "shallow", "logistic"])
+def test_the_file_is_byte_for_byte_what_safetensors_writes(model_path, tmp_path, kind, dtype):
+    # cnn_core writes the format itself (the core install has no safetensors); the
+    # library, given the same tensors and metadata, writes the same bytes.
+    parameters, keywords = _model(kind, dtype)
+    cnn_io.save_model(model_path, parameters, **keywords)
+    raw = model_path.read_bytes()
+    (header_length,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + header_length])
+    tensors = safetensors.numpy.load_file(model_path)
+    theirs = tmp_path / "theirs.safetensors"
+    safetensors.numpy.save_file(tensors, theirs, metadata=header["__metadata__"])
+    assert raw == theirs.read_bytes()
+
+
 def test_the_header_is_safetensors_framing_with_one_metadata_entry(saved_deep):
     raw = saved_deep.read_bytes()
     (header_length,) = struct.unpack("<Q", raw[:8])
@@ -180,12 +196,12 @@ def test_saving_over_a_file_leaves_no_temporary_file(saved_deep):
 def test_a_failed_write_keeps_the_previous_file(saved_deep, monkeypatch):
     before = saved_deep.read_bytes()
 
-    def write_half_then_fail(tensors, filename, metadata=None):
+    def write_half_then_fail(filename, tensors, header_metadata):
         with open(filename, "wb") as handle:
             handle.write(before[:10])
         raise OSError("disk full")
 
-    monkeypatch.setattr(safetensors.numpy, "save_file", write_half_then_fail)
+    monkeypatch.setattr(cnn_io, "_write_file", write_half_then_fail)
     with pytest.raises(OSError, match="disk full"):
         cnn_io.save_model(saved_deep, _model("shallow")[0], kind="shallow")
     assert saved_deep.read_bytes() == before
@@ -342,6 +358,43 @@ TRUNCATIONS = {
 def test_a_truncated_file_is_refused(saved_deep, cut, problem):
     raw = saved_deep.read_bytes()
     saved_deep.write_bytes(raw[:cut(raw)])
+    with pytest.raises(ValueError, match=_names_file(saved_deep, problem)):
+        cnn_io.load_model(saved_deep)
+
+
+def _rewrite_header(raw, change):
+    """``raw`` with its JSON header replaced by ``change(header)`` (same data bytes)."""
+    header_length = _header_length(raw)
+    header = change(json.loads(raw[8:8 + header_length]))
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + raw[8 + header_length:]
+
+
+def _swap_offsets(header):
+    # W1's and b1's byte ranges exchanged: still back to back, but each the other's size.
+    header["W1"]["data_offsets"], header["b1"]["data_offsets"] = (
+        header["b1"]["data_offsets"], header["W1"]["data_offsets"])
+    return header
+
+
+def _overlap_offsets(header):
+    # b1's range starts 8 bytes inside W1's.
+    header["b1"]["data_offsets"][0] -= 8
+    return header
+
+
+BAD_OFFSETS = {
+    "overlapping ranges": (_overlap_offsets,
+                           r"not a valid safetensors file: tensor 'b1' has data_offsets"),
+    "sizes that disagree with the shapes": (_swap_offsets,
+                                            r"tensor '(W1|b1)' has \d+ bytes of data; its "
+                                            r"shape \(\d+, \d+\) in float64 needs \d+"),
+}
+
+
+@pytest.mark.parametrize("change, problem", BAD_OFFSETS.values(), ids=BAD_OFFSETS.keys())
+def test_byte_ranges_that_do_not_tile_the_data_are_refused(saved_deep, change, problem):
+    saved_deep.write_bytes(_rewrite_header(saved_deep.read_bytes(), change))
     with pytest.raises(ValueError, match=_names_file(saved_deep, problem)):
         cnn_io.load_model(saved_deep)
 
