@@ -5,12 +5,18 @@
 One iteration is forward + cost + backward + update of the whole batch. For every
 workload each implementation is timed over a block of iterations, the blocks of all
 implementations are interleaved (A B C A B C ...) so that drift of the machine affects
-them alike, and the median per-iteration time over the repeats is reported, with its
-ratio to cnn_core's compiled backend and to G, the bare gemm calls of one step (the
-floor that any implementation doing the same products must pay), taken through the
-BLAS that cnn_core calls (scipy's); "G numpy BLAS" is the same products through
-NumPy's own BLAS. Before each timed block the script sleeps briefly, so that thread
-pools that the previous implementation left spinning do not slow the next one.
+them alike, and the median per-iteration time over the repeats is reported with:
+
+* its ratio to cnn_core's compiled trainer;
+* its ratio to G, the step's matrix products alone (the gemm calls of one step with the
+  same shapes and layouts, through the BLAS that cnn_core calls: scipy's);
+* its GFLOP/s: the step's matrix-product flops (``2 n_l n_(l-1) m`` per product; three
+  products per layer, two in the first) divided by its time.
+
+Before the workloads the script measures the machine's peak gemm rate (the best of a
+few large square products through the same BLAS, per dtype) and prints it, with which
+BLAS kernels ran (threadpoolctl). "/ peak" is the time over flops/peak: 1.0 would be
+every flop at the peak rate.
 
 Workloads:
     W1  planar 2-4-1 tanh/sigmoid, m = 400, rate 1.2
@@ -18,13 +24,14 @@ Workloads:
     W3  cat 12288-20-7-5-1
     W4  synthetic m = 4096, 784-256-128-1, float64 and float32
 
-On W2 and W3 (more features than examples) "cnn_core Gram" is the compiled loop on the
-Gram path, its one-time set-up spread over 2500 iterations; the whole 2500-iteration run
-of both compiled paths is timed too.
+On W2 and W3 (more features than examples) "cnn_core Gram" is the compiled trainer on
+the Gram path, its one-time set-up spread over 2500 iterations; the whole
+2500-iteration run of both paths is timed too.
 
-Implementations (each only if importable): cnn_core compiled, cnn_core NumPy, JAX jit of a
-full step, PyTorch eager, scikit-learn MLPClassifier (one full-batch SGD step through
-partial_fit), G and G numpy BLAS.
+Implementations (each only if importable): cnn_core compiled (``cnn_core.kernels.Trainer``),
+cnn_core NumPy (``cnn_core.training.NumpyTrainer``), JAX jit of a full step (the cost is
+``cnn_core.reference``'s, differentiated by ``jax.grad``), PyTorch eager, scikit-learn
+MLPClassifier (one full-batch SGD step through partial_fit) and G.
 """
 from __future__ import annotations
 
@@ -41,7 +48,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from cnn_core import _backend, _ops, datasets, deep, preprocessing  # noqa: E402
+import cnn_core  # noqa: E402
+from cnn_core import datasets, deep, preprocessing, training  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------
@@ -60,6 +68,19 @@ class Workload:
 
     def fresh_parameters(self):
         return {k: v.copy() for k, v in self.parameters.items()}
+
+    def flops(self):
+        """The matrix-product flops of one step: ``Z_l = W_l A_(l-1)`` and
+        ``dW_l = dZ_l A_(l-1)^T`` for every layer, ``dA_(l-1) = W_l^T dZ_l`` above the
+        first; each ``2 n_l n_(l-1) m``."""
+        m = self.X.shape[1]
+        return sum(2 * n * n_prev * m * (2 if l == 0 else 3)
+                   for l, (n_prev, n) in enumerate(zip(self.dims, self.dims[1:])))
+
+    def trainer(self, backend, gram=False):
+        """A fresh trainer of the workload's network on ``backend``."""
+        return training.make_trainer(self.X, self.Y, self.fresh_parameters(), self.hidden,
+                                     backend, gram)
 
 
 def _cat_data():
@@ -97,14 +118,10 @@ def make_workloads():
 # ---------------------------------------------------------------------------------------
 
 def cnn_core_compiled(w):
-    if not _backend.HAVE_EXTENSION:
+    if not cnn_core.HAVE_EXTENSION:
         return None
-    K = _backend.kernels()
-    params = w.fresh_parameters()
-    L = len(w.dims) - 1
-    trainer = K.Trainer(w.X, w.Y, [params[f"W{l}"] for l in range(1, L + 1)],
-                        [params[f"b{l}"] for l in range(1, L + 1)], K.ACTIVATION_CODES[w.hidden])
-    return lambda k: trainer.run(k, w.rate, True)
+    trainer = w.trainer("cython")
+    return lambda k: trainer.run(k, w.rate)
 
 
 #: The Gram path's one-time set-up (K = X^T X) is spread over this many iterations, the
@@ -113,47 +130,41 @@ AMORTISE_OVER = 2500
 
 
 def cnn_core_gram(w):
-    """The compiled loop on the Gram path (only where n_x > m); its set-up is timed once
-    and added, divided by AMORTISE_OVER, to the per-iteration time."""
-    if not _backend.HAVE_EXTENSION or w.X.shape[0] <= w.X.shape[1]:
+    """The compiled trainer on the Gram path (only where n_x > m); its set-up is timed
+    once and added, divided by AMORTISE_OVER, to the per-iteration time."""
+    if not cnn_core.HAVE_EXTENSION or w.X.shape[0] <= w.X.shape[1]:
         return None
-    K = _backend.kernels()
-    params = w.fresh_parameters()
-    L = len(w.dims) - 1
     start = time.perf_counter()
-    trainer = K.Trainer(w.X, w.Y, [params[f"W{l}"] for l in range(1, L + 1)],
-                        [params[f"b{l}"] for l in range(1, L + 1)],
-                        K.ACTIVATION_CODES[w.hidden], True)
+    trainer = w.trainer("cython", gram=True)
     setup = time.perf_counter() - start
 
     def run(k):
-        trainer.run(k, w.rate, True)
+        trainer.run(k, w.rate)
     run.setup_seconds = setup
     return run
 
 
 def whole_runs(w, iterations=AMORTISE_OVER):
     """Seconds for the whole course schedule on each path, cost recorded every 100."""
-    if not _backend.HAVE_EXTENSION or w.X.shape[0] <= w.X.shape[1]:
+    if not cnn_core.HAVE_EXTENSION or w.X.shape[0] <= w.X.shape[1]:
         return {}
     seconds = {}
     for label, gram in (("standard", False), ("Gram", True)):
         params = w.fresh_parameters()
         time.sleep(SETTLE_SECONDS)
         start = time.perf_counter()
-        _ops.gradient_descent(w.X, w.Y, params, w.hidden, w.rate, iterations, 100,
-                              lambda i, c: None, "cython", gram)
+        training.gradient_descent(w.X, w.Y, params, w.hidden, w.rate, iterations, 100,
+                                  lambda i, c: None, "cython", gram)
         seconds[label] = time.perf_counter() - start
     return seconds
 
 
 def cnn_core_numpy(w):
-    params = w.fresh_parameters()
-    L = len(w.dims) - 1
-    return lambda k: _ops._numpy_steps(w.X, w.Y, params, L, w.hidden, w.rate, k, True)
+    trainer = w.trainer("numpy")
+    return lambda k: trainer.run(k, w.rate)
 
 
-def gemm_floor_scipy(w):
+def gemm_floor(w):
     """G: the matrix products of one step and nothing else, through the BLAS cnn_core
     calls (scipy's), with the same operand layouts and the update's beta = 1."""
     from scipy.linalg import blas
@@ -187,50 +198,20 @@ def gemm_floor_scipy(w):
     return run
 
 
-def gemm_floor(w):
-    """G: the matrix products of one step and nothing else, into preallocated outputs,
-    through NumPy's own BLAS."""
-    params = w.fresh_parameters()
-    L = len(w.dims) - 1
-    m = w.X.shape[1]
-    A = [w.X] + [np.empty((n, m), w.dtype) for n in w.dims[1:]]
-    dZ = [None] + [np.empty((n, m), w.dtype) for n in w.dims[1:]]
-    dW = [None] + [np.empty_like(params[f"W{l}"]) for l in range(1, L + 1)]
-    for l in range(1, L + 1):
-        dZ[l][...] = 0.01
-
-    def run(k):
-        for _ in range(k):
-            for l in range(1, L + 1):
-                np.matmul(params[f"W{l}"], A[l - 1], out=A[l])
-            for l in range(L, 0, -1):
-                if l > 1:
-                    np.matmul(params[f"W{l}"].T, dZ[l], out=dZ[l - 1])
-                np.matmul(dZ[l], A[l - 1].T, out=dW[l])
-    return run
-
-
 def jax_step(w):
+    """``jax.jit`` of one whole step; the cost is cnn_core's JAX reference."""
     try:
         import jax
         import jax.numpy as jnp
+        from cnn_core import reference
     except ImportError:
         return None
-    jax.config.update("jax_enable_x64", True)
-    L = len(w.dims) - 1
-    act = jnp.tanh if w.hidden == "tanh" else jax.nn.relu
+    cost = reference.shallow_cost if w.hidden == "tanh" else reference.L_model_cost
     X, Y = jnp.asarray(w.X), jnp.asarray(w.Y)
-
-    def cost(params):
-        A = X
-        for l in range(1, L):
-            A = act(params[f"W{l}"] @ A + params[f"b{l}"])
-        Z = params[f"W{L}"] @ A + params[f"b{L}"]
-        return -jnp.mean(Y * jax.nn.log_sigmoid(Z) + (1 - Y) * jax.nn.log_sigmoid(-Z))
 
     @jax.jit
     def step(params):
-        value, grads = jax.value_and_grad(cost)(params)
+        value, grads = jax.value_and_grad(cost)(params, X, Y)
         return {k: params[k] - w.rate * grads[k] for k in params}, value
 
     state = {"params": {k: jnp.asarray(v) for k, v in w.fresh_parameters().items()}}
@@ -301,8 +282,7 @@ IMPLEMENTATIONS = [
     ("JAX jit", jax_step),
     ("PyTorch eager", torch_eager),
     ("sklearn MLP", sklearn_mlp),
-    ("G numpy BLAS", gemm_floor),
-    ("G", gemm_floor_scipy),
+    ("G", gemm_floor),
 ]
 
 #: Seconds to wait before each timed block: BLAS thread pools spin for a while after a
@@ -343,6 +323,25 @@ def measure(workload, repeats, target_seconds):
     return times
 
 
+def peak_gemm_rate(dtype, size=2048, repeats=5):
+    """The machine's gemm rate in GFLOP/s: the best of a few ``size``-square products
+    through scipy's BLAS (the one cnn_core calls), after a warm-up."""
+    from scipy.linalg import blas
+
+    gemm = blas.dgemm if dtype == np.float64 else blas.sgemm
+    rng = np.random.default_rng(0)
+    a = np.asfortranarray(rng.standard_normal((size, size)), dtype=dtype)
+    b = np.asfortranarray(rng.standard_normal((size, size)), dtype=dtype)
+    c = np.zeros((size, size), dtype=dtype, order="F")
+    gemm(1.0, a, b, c=c, overwrite_c=1)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        gemm(1.0, a, b, c=c, overwrite_c=1)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size ** 3 / best / 1e9
+
+
 def machine_facts():
     facts = {"python": sys.version.split()[0], "numpy": np.__version__,
              "machine": platform.machine(), "cores": os.cpu_count()}
@@ -372,24 +371,33 @@ def main(argv=None):
     wanted = {name.strip() for name in args.only.split(",") if name.strip()}
     results = {"machine": machine_facts(), "workloads": {}}
     print(json.dumps(results["machine"]))
+    peaks = {np.dtype(d).name: peak_gemm_rate(d) for d in (np.float64, np.float32)}
+    results["machine"]["peak_gemm_gflops"] = peaks
+    print("peak gemm rate through scipy's BLAS (2048^3): "
+          + ", ".join(f"{name} {rate:.1f} GFLOP/s" for name, rate in peaks.items()))
     for workload in make_workloads():
         if wanted and workload.name not in wanted and workload.name.split("-")[0] not in wanted:
             continue
         times = measure(workload, args.repeats, args.block_seconds)
         base = times.get("cnn_core compiled")
         floor = times.get("G")
-        print(f"\n{workload.name}: {workload.description}")
-        print(f"  {'implementation':<20} {'s/iteration':>12} {'/ compiled':>11} {'/ G':>8}")
+        flops = workload.flops()
+        at_peak = flops / (peaks[np.dtype(workload.dtype).name] * 1e9)
+        print(f"\n{workload.name}: {workload.description}; {flops / 1e6:.3g} MFLOP per step")
+        print(f"  {'implementation':<20} {'s/iteration':>12} {'/ compiled':>11} {'/ G':>8} "
+              f"{'GFLOP/s':>8} {'/ peak':>8}")
         for name, seconds in times.items():
             vs_base = f"{seconds / base:10.2f}x" if base else "-"
             vs_floor = f"{seconds / floor:7.2f}x" if floor else "-"
-            print(f"  {name:<20} {seconds:12.3e} {vs_base:>11} {vs_floor:>8}")
+            print(f"  {name:<20} {seconds:12.3e} {vs_base:>11} {vs_floor:>8} "
+                  f"{flops / seconds / 1e9:8.1f} {seconds / at_peak:7.2f}x")
         runs = whole_runs(workload)
         if runs:
             print(f"  whole {AMORTISE_OVER}-iteration run, compiled: standard "
                   f"{runs['standard']:.3f} s, Gram {runs['Gram']:.3f} s "
                   f"({runs['standard'] / runs['Gram']:.1f}x)")
         results["workloads"][workload.name] = {"description": workload.description,
+                                               "flops_per_iteration": flops,
                                                "seconds_per_iteration": times,
                                                "whole_run_seconds": runs}
     with open(args.json, "w") as fh:

@@ -8,8 +8,12 @@ shapes (``X`` is ``(n_x, m)``: one column per example) and random-draw order:
 * :mod:`cnn_core.logistic` - logistic regression with a neural network mindset;
 * :mod:`cnn_core.shallow` - the one-hidden-layer tanh network;
 * :mod:`cnn_core.deep` - the L-layer ReLU/sigmoid network;
-* :mod:`cnn_core.datasets` - the planar, extra and cat vs non-cat data;
-* :mod:`cnn_core.plotting` - the course's figures.
+* :mod:`cnn_core.datasets` - the planar, extra and cat vs non-cat data (the last two
+  with the ``data`` extra);
+* :mod:`cnn_core.plotting` - the course's figures (with the ``plot`` extra).
+
+The core install is NumPy and SciPy; a function that needs an extra says which when it
+is missing (``pip install "cnn_core[plot]"``, ...).
 
 The hot paths run on compiled Cython kernels (backend "cython") or on NumPy
 (backend "numpy"); see :func:`get_backend`, :func:`set_backend`, :func:`use_backend`
@@ -26,6 +30,18 @@ from cnn_core import activations, datasets, deep, logistic, plotting, preprocess
 
 __version__ = "0.1.0"
 
+
+def get_include():
+    """The folder to give a Cython extension that cimports cnn_core's kernels.
+
+    Pass it both as Cython's ``include_path`` (it holds ``cnn_core/kernels.pxd`` and
+    ``cnn_core/_blas.pxd``) and as the C compiler's ``include_dirs`` (it holds
+    ``cnn_core/_vmath.h``), as with ``numpy.get_include()``. See docs/kernels.md.
+    """
+    import os
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 __all__ = [
     "BACKENDS",
     "HAVE_EXTENSION",
@@ -40,4 +56,5 @@ __all__ = [
     "preprocessing",
     "shallow",
     "__version__",
+    "get_include",
 ]

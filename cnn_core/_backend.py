@@ -24,7 +24,7 @@ BACKENDS = ("cython", "numpy")
 ENV_VAR = "CNN_CORE_BACKEND"
 
 try:
-    _kernels = importlib.import_module("cnn_core._kernels")
+    _kernels = importlib.import_module("cnn_core.kernels")
 except ImportError as exc:  # pragma: no cover - exercised by installs without a compiler
     _kernels = None
     _IMPORT_ERROR = exc

@@ -12,6 +12,10 @@ import numpy as np
 
 #: Floating dtypes computed natively; any other real dtype is promoted to float64.
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+#: The most dimensions an ndarray can have: NumPy's ``NPY_MAXDIMS``, 64 since NumPy 2.0
+#: (the oldest that cnn_core supports; it was 32 before). NumPy has no public Python name
+#: for it; tests/test_preprocessing.py checks this value against the installed NumPy.
+MAX_NDIM = 64
 
 
 def as_float_array(name, x, *, ndim=2, finite=True):
@@ -32,7 +36,10 @@ def as_float_array(name, x, *, ndim=2, finite=True):
         arr = arr.astype(np.float64)
     allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
     if arr.ndim not in allowed:
-        wanted = " or ".join(f"{d}-D" for d in allowed)
+        if len(allowed) > 3 and allowed == tuple(range(allowed[0], allowed[-1] + 1)):
+            wanted = f"{allowed[0]}-D to {allowed[-1]}-D"
+        else:
+            wanted = " or ".join(f"{d}-D" for d in allowed)
         raise ValueError(
             f"{name} must be a {wanted} array; got ndim={arr.ndim} with shape {arr.shape}"
         )
@@ -310,3 +317,62 @@ def check_training_data(X, Y):
 def check_model_args(learning_rate, num_iterations):
     """``(learning_rate, num_iterations)`` checked: a positive float, a non-negative int."""
     return check_learning_rate(learning_rate), check_nonnegative_int("num_iterations", num_iterations)
+
+
+def _check_parameter_array(name, arr, dtype, shape, meaning):
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array; got {type(arr).__name__}")
+    if arr.dtype != dtype:
+        raise TypeError(f"{name} must have X's dtype {dtype}; got {arr.dtype}")
+    if arr.ndim != 2 or arr.shape[1] != shape[1] or (shape[0] is not None
+                                                     and arr.shape[0] != shape[0]):
+        raise ValueError(f"{name} must have shape {meaning}; got {arr.shape}")
+    if arr.shape[0] <= 0:
+        raise ValueError(f"{name} must have at least one row")
+    if not arr.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    if not arr.flags.writeable:
+        raise ValueError(f"{name} must be writeable (the trainer updates it in place)")
+
+
+def check_trainer_arrays(X, Y, weights, biases, max_dimension=None):
+    """The arrays of a trainer (``cnn_core.training``), checked; returns their dtype.
+
+    ``X`` ``(n_x, m)`` float64 or float32, C- or Fortran-contiguous; ``weights`` and
+    ``biases`` lists of one length ``L >= 1``, ``W_l`` ``(n_l, n_{l-1})`` and ``b_l``
+    ``(n_l, 1)``, writeable, C-contiguous, X's dtype; ``Y`` ``(n_L, m)`` C-contiguous.
+    Every dimension at most ``max_dimension`` when given (the BLAS integer range).
+    """
+    L = len(weights)
+    if L < 1 or len(biases) != L:
+        raise ValueError("weights and biases must list the same number (>= 1) of layers; "
+                         f"got {len(weights)} and {len(biases)}")
+    if not isinstance(X, np.ndarray) or X.dtype not in (np.float64, np.float32):
+        raise TypeError("X must be a float64 or float32 NumPy array; got "
+                        f"{getattr(X, 'dtype', type(X).__name__)}")
+    dtype = X.dtype
+    if X.ndim != 2 or not (X.flags.c_contiguous or X.flags.f_contiguous):
+        raise ValueError("X must be a C- or Fortran-contiguous 2-D array (n_x, m)")
+    n_x, m = X.shape
+    if n_x <= 0 or m <= 0:
+        raise ValueError(f"X must hold at least one feature and one example; got {X.shape}")
+    n_prev = n_x
+    for l in range(L):
+        _check_parameter_array(f"weights[{l}]", weights[l], dtype, (None, n_prev),
+                               f"(n_{l + 1}, {n_prev})")
+        n = weights[l].shape[0]
+        _check_parameter_array(f"biases[{l}]", biases[l], dtype, (n, 1), f"({n}, 1)")
+        n_prev = n
+    if not isinstance(Y, np.ndarray) or Y.dtype != dtype:
+        raise TypeError(f"Y must be a NumPy array of X's dtype {dtype}")
+    if Y.shape != (n_prev, m) or not Y.flags.c_contiguous:
+        raise ValueError(f"Y must be C-contiguous of shape (n_L, m) = ({n_prev}, {m}); "
+                         f"got {Y.shape}")
+    if max_dimension is not None:
+        sizes = [("n_x", n_x), ("m", m)] + [(f"n_{l + 1}", w.shape[0])
+                                          for l, w in enumerate(weights)]
+        for name, value in sizes:
+            if value > max_dimension:
+                raise ValueError(f"{name} = {value} exceeds the BLAS integer range "
+                                 f"(at most {max_dimension})")
+    return dtype

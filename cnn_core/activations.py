@@ -10,7 +10,7 @@ leaves the result unchanged because ``exp(x - c) / sum(exp(x - c))`` cancels ``e
 :data:`cnn_core.activations.ACTIVATIONS` registers, for each activation a layer can use, its forward ``g``
 and its backward ``dZ = dA * g'(Z)`` side by side. The layer code of
 :mod:`cnn_core.deep` and :mod:`cnn_core.shallow` and the compiled kernels (which mirror
-these formulas in ``_kernels.pyx``) are both dispatched through it.
+these formulas in ``kernels.pyx`` and ``_vmath.pxd``) are both dispatched through it.
 """
 from __future__ import annotations
 
@@ -105,50 +105,44 @@ def softmax(x):
 
 @dataclass(frozen=True)
 class Activation:
-    """One layer activation: ``A = forward(Z)`` and ``dZ = backward(dA, Z)``.
+    """One layer activation: ``A = forward(Z)`` and its slope ``g'(Z)``, read from A.
 
-    ``code`` is the activation's number in the compiled kernels (their
-    ``ACTIVATION_CODES``, checked against this table when ``cnn_core._ops`` is imported
-    and by a test); ``derivative`` is the formula the backward pass implements, in
-    words, which the compiled kernel of the same code implements too. The JAX reference
-    (``reference.ops.ACTIVATIONS``) has the same names.
+    ``slope(A)`` is the derivative written from the output ``A = g(Z)``, the form every
+    backward pass uses (relu ``A > 0``, sigmoid ``A (1 - A)``, tanh ``1 - A^2``), as
+    scikit-learn's and PyTorch's backward passes do: no second exp or tanh.
+    :meth:`backward` is ``dZ = dA * slope(forward(Z))`` for callers that hold Z (the
+    course's ``relu_backward(dA, cache)``). ``code`` is the activation's number in the
+    compiled kernels (``cnn_core.kernels.ACTIVATION_CODES``, checked against this table
+    when ``cnn_core._ops`` is imported and by a test), and ``derivative`` the slope in
+    words. The JAX reference (``cnn_core.reference.ops.ACTIVATIONS``) has the same names.
     """
 
     name: str
     code: int
     forward: Callable[[np.ndarray], np.ndarray]
-    backward: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    slope: Callable[[np.ndarray], np.ndarray]
     derivative: str
 
-
-def _relu_backward(dA, Z):
-    # The notes' convention: the gradient is cut where Z <= 0 (slope 0 at the kink).
-    dZ = np.array(dA, copy=True)
-    dZ[Z <= 0] = 0
-    return dZ
+    def backward(self, dA, Z):
+        """``dZ = dA * g'(Z)``, a new array of Z's shape."""
+        return dA * self.slope(self.forward(Z))
 
 
-def _sigmoid_backward(dA, Z):
-    s = _stable_sigmoid(Z)
-    return dA * s * (1 - s)
+def _relu_slope(A):
+    # A > 0 exactly where Z > 0: the course's convention, slope 0 at the kink Z = 0.
+    return (A > 0).astype(A.dtype)
 
 
-def _tanh_backward(dA, Z):
-    A = np.tanh(Z)
-    return dA * (1 - A * A)
-
-
-#: The layer activations by name, each an :class:`Activation` with its forward and its
-#: backward side by side: ``"relu"``, ``"sigmoid"``, ``"tanh"`` and ``"identity"``.
+#: The layer activations by name, each an :class:`Activation`: ``"relu"``,
+#: ``"sigmoid"``, ``"tanh"`` and ``"identity"``.
 ACTIVATIONS = {
-    "identity": Activation("identity", 0, lambda Z: Z, lambda dA, Z: np.array(dA, copy=True),
-                           "g'(z) = 1"),
-    "relu": Activation("relu", 1, lambda Z: np.maximum(Z, 0), _relu_backward,
-                       "g'(z) = 1 if z > 0 else 0"),
-    "sigmoid": Activation("sigmoid", 2, _stable_sigmoid, _sigmoid_backward,
-                          "g'(z) = s (1 - s), s = sigmoid(z)"),
-    "tanh": Activation("tanh", 3, np.tanh, _tanh_backward,
-                       "g'(z) = 1 - tanh(z)^2"),
+    "identity": Activation("identity", 0, lambda Z: Z, np.ones_like, "g'(z) = 1"),
+    "relu": Activation("relu", 1, lambda Z: np.maximum(Z, 0), _relu_slope,
+                       "g'(z) = 1 if z > 0 else 0, that is 1 where a > 0"),
+    "sigmoid": Activation("sigmoid", 2, _stable_sigmoid, lambda A: A * (1 - A),
+                          "g'(z) = a (1 - a), a = sigmoid(z)"),
+    "tanh": Activation("tanh", 3, np.tanh, lambda A: 1 - A * A,
+                       "g'(z) = 1 - a^2, a = tanh(z)"),
 }
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_core import _ops
+from cnn_core import _ops, training
 from cnn_core._backend import resolve_backend
 from cnn_core._validation import (
     as_float_array,
@@ -36,6 +36,7 @@ from cnn_core._validation import (
     check_linear_cache,
     check_model_args,
     check_nonnegative_int,
+    check_positive_int,
     check_parameters,
     check_probabilities,
     check_shape,
@@ -318,37 +319,41 @@ def update_parameters(parameters, grads, learning_rate):
 # ---------------------------------------------------------------------------------------
 
 def _train(X, Y, parameters, learning_rate, num_iterations, print_cost, backend,
-           cost_line, gram, callback):
+           cost_line, gram, callback, cost_every):
     """Full-batch gradient descent on the model's own copies of the parameters.
 
-    Costs are recorded (and printed) every 100 iterations, from iteration 0; the cost of
-    an iteration is that of the parameters before its update, as in the notes.
+    Costs are recorded (and printed) every ``cost_every`` iterations, from iteration 0;
+    the cost of an iteration is that of the parameters before its update, as in the
+    notes.
     """
     parameters = {k: np.array(v, dtype=X.dtype, order="C", copy=True)
                   for k, v in parameters.items()}
-    report = _ops.cost_reporter(print_cost, check_callback(callback), cost_line)
-    costs = _ops.gradient_descent(X, Y, parameters, "relu", learning_rate, num_iterations,
-                                  100, report, backend, gram)
+    report = training.cost_reporter(print_cost, check_callback(callback), cost_line)
+    costs = training.gradient_descent(X, Y, parameters, "relu", learning_rate, num_iterations,
+                                       check_positive_int("cost_every", cost_every),
+                                       report, backend, gram)
     return parameters, costs
 
 
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
                     print_cost=False, *, backend=None, return_costs=False, gram="auto",
-                    seed=1, callback=None):
+                    seed=1, callback=None, cost_every=100):
     """Train ``LINEAR -> RELU -> LINEAR -> SIGMOID`` by gradient descent.
 
     Arguments:
         X: ``(n_x, m)``; Y: labels in [0, 1], ``(1, m)``.
         layers_dims: ``(n_x, n_h, n_y)`` with ``n_y = 1``.
         learning_rate, num_iterations: of the gradient descent loop.
-        print_cost: print the cost every 100 iterations, as the notes do.
-        return_costs: also return the list of costs recorded every 100 iterations.
+        print_cost: print each recorded cost, as the notes do.
+        return_costs: also return the list of recorded costs.
         gram: the first layer's path: True runs it on the Gram matrix ``X^T X``
             (same iterates, far cheaper when X has more rows than columns), False on X,
             "auto" picks the cheaper of the two by counting flops.
         seed: ``np.random`` is seeded with it before the initial draw (the notes' 1).
         callback: called as ``callback(i, cost)`` at every recorded cost (a progress
             bar, a log), after the line ``print_cost`` prints.
+        cost_every: the cost is recorded at iterations 0, cost_every, ... (the notes'
+            100).
 
     Returns:
         ``parameters`` (``W1`` ``(n_h, n_x)``, ``b1``, ``W2`` ``(1, n_h)``, ``b2``), or
@@ -368,20 +373,20 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
         X, Y, parameters, learning_rate, num_iterations, print_cost,
         resolve_backend(backend),
         "Cost after iteration {}: {}",
-        _ops.check_gram(gram), callback,
+        training.check_gram(gram), callback, cost_every,
     )
     return (parameters, costs) if return_costs else parameters
 
 
 def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
                   print_cost=False, *, backend=None, return_costs=False, gram="auto",
-                  seed=1, callback=None):
+                  seed=1, callback=None, cost_every=100):
     """Train ``[LINEAR -> RELU] * (L-1) -> LINEAR -> SIGMOID`` by gradient descent.
 
     Arguments:
         X: ``(n_x, m)``; Y: labels in [0, 1], ``(1, m)``.
         layers_dims: ``[n_x, n_1, ..., n_{L-1}, 1]``.
-        learning_rate, num_iterations, print_cost, return_costs, gram, seed, callback:
+        learning_rate, num_iterations, print_cost, return_costs, gram, seed, callback, cost_every:
             as in :func:`two_layer_model`.
 
     Returns:
@@ -404,7 +409,7 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
         X, Y, parameters, learning_rate, num_iterations, print_cost,
         resolve_backend(backend),
         "Cost after iteration {}: {:f}",
-        _ops.check_gram(gram), callback,
+        training.check_gram(gram), callback, cost_every,
     )
     return (parameters, costs) if return_costs else parameters
 

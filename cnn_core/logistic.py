@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_core import _ops
+from cnn_core import _ops, training
 from cnn_core._backend import resolve_backend
 from cnn_core._validation import (
     as_float_array,
@@ -72,23 +72,23 @@ def propagate(w, b, X, Y, *, backend=None):
 
 
 def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, backend, gram,
-              callback=None):
+              callback=None, cost_every=100):
     """Gradient descent from ``(w, b)``; the course's ``(params, grads, costs)``.
 
     All iterations but the last run as the one-layer case of the shared training loop;
     the last runs through :func:`_propagate` so that its gradients can be returned.
     """
-    report = _ops.cost_reporter(print_cost, callback)
+    report = training.cost_reporter(print_cost, callback)
     dtype = X.dtype
     parameters = {"W1": np.array(w.T, dtype=dtype, order="C"), "b1": np.full((1, 1), b, dtype)}
     Y = Y.astype(dtype, copy=False)
-    costs = _ops.gradient_descent(X, Y, parameters, "identity", learning_rate,
-                                  max(num_iterations - 1, 0), 100, report, backend, gram)
+    costs = training.gradient_descent(X, Y, parameters, "identity", learning_rate,
+                                  max(num_iterations - 1, 0), cost_every, report, backend, gram)
     w, b = parameters["W1"].T.copy(), float(parameters["b1"][0, 0])
     grads = {"dw": np.zeros_like(w), "db": 0.0}
     if num_iterations > 0:
         grads, cost = _propagate(w, b, X, Y, backend)
-        if (num_iterations - 1) % 100 == 0:
+        if (num_iterations - 1) % cost_every == 0:
             costs.append(cost)
             report(num_iterations - 1, cost)
         w = w - learning_rate * grads["dw"]
@@ -97,20 +97,22 @@ def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, backend, gr
 
 
 def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=False, *,
-             backend=None, gram="auto"):
+             backend=None, gram="auto", cost_every=100):
     """Gradient descent on ``(w, b)``.
 
     Arguments:
         w: ``(n_x, 1)``; b: scalar; X: ``(n_x, m)``; Y: ``(1, m)``.
         num_iterations, learning_rate: of the loop.
-        print_cost: print ``Cost after iteration i: c`` every 100 iterations.
+        print_cost: print ``Cost after iteration i: c`` at every recorded cost.
         gram: run on the Gram matrix ``X^T X`` (True), on X (False) or whichever costs
             fewer flops ("auto"); the iterates are the same.
+        cost_every: the cost is recorded at iterations 0, cost_every, 2 cost_every, ...
+            (the notes' 100).
 
     Returns:
         ``params = {"w", "b"}`` after the last update, ``grads = {"dw", "db"}`` of the last
         iteration (computed before its update; zeros if ``num_iterations`` is 0), and
-        ``costs``, the cost every 100 iterations from iteration 0.
+        ``costs``, the cost every ``cost_every`` iterations from iteration 0.
     """
     w, X = check_w_X(w, X)
     b = check_bias(b)
@@ -118,7 +120,8 @@ def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=Fal
     num_iterations = check_nonnegative_int("num_iterations", num_iterations)
     learning_rate = check_learning_rate(learning_rate)
     return _optimize(w.copy(), b, X, Y, num_iterations, learning_rate, print_cost,
-                     resolve_backend(backend), _ops.check_gram(gram))
+                     resolve_backend(backend), training.check_gram(gram),
+                     cost_every=check_positive_int("cost_every", cost_every))
 
 
 def predict(w, b, X, *, backend=None):
@@ -137,7 +140,7 @@ def predict(w, b, X, *, backend=None):
 
 
 def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0.5,
-          print_cost=False, *, backend=None, gram="auto", callback=None):
+          print_cost=False, *, backend=None, gram="auto", callback=None, cost_every=100):
     """Train logistic regression from zeros and predict on both sets.
 
     Arguments:
@@ -146,8 +149,9 @@ def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0
         num_iterations, learning_rate: of gradient descent.
         print_cost: print the cost every 100 iterations and both accuracies.
         gram: the training path, as in :func:`optimize`.
-        callback: called as ``callback(i, cost)`` at every recorded cost (every 100
-            iterations), after the line ``print_cost`` prints.
+        callback: called as ``callback(i, cost)`` at every recorded cost, after the
+            line ``print_cost`` prints.
+        cost_every: the cost-record interval, as in :func:`optimize`.
 
     Returns:
         ``{"costs", "Y_prediction_test", "Y_prediction_train", "w", "b",
@@ -171,7 +175,8 @@ def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0
 
     w, b = initialize_with_zeros(X_train.shape[0])
     params, _, costs = _optimize(w, b, X_train, Y_train, num_iterations, learning_rate,
-                                 print_cost, backend, _ops.check_gram(gram), callback)
+                                 print_cost, backend, training.check_gram(gram), callback,
+                                 check_positive_int("cost_every", cost_every))
     w, b = params["w"], params["b"]
     Y_prediction_train = (_forward(w, b, X_train, backend)[1] > 0.5).astype(np.float64)
     Y_prediction_test = (_forward(w, b, X_test, backend)[1] > 0.5).astype(np.float64)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_core._validation import as_float_array
+from cnn_core._validation import MAX_NDIM, as_float_array
 
 __all__ = ["normalize_rows", "flatten_images", "standardize_images"]
 
@@ -52,13 +52,13 @@ def standardize_images(X):
     """Scale 8-bit pixel values to [0, 1] by dividing by 255, as the course does.
 
     Arguments:
-        X: pixel values of any shape (typically the ``(n_x, m)`` output of
-           :func:`flatten_images`), in [0, 255].
+        X: pixel values of any shape with at least one dimension (typically the
+           ``(n_x, m)`` output of :func:`flatten_images`), in [0, 255].
 
     Returns:
         A float64 array of ``X``'s shape (float32 input stays float32).
     """
-    arr = as_float_array("X", X, ndim=range(1, 33))
+    arr = as_float_array("X", X, ndim=range(1, MAX_NDIM + 1))
     if (arr < 0).any() or (arr > 255).any():
         raise ValueError(
             f"X must hold pixel values in [0, 255]; got values in [{arr.min()}, {arr.max()}]"

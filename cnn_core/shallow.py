@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_core import _ops
+from cnn_core import _ops, training
 from cnn_core._backend import resolve_backend
 from cnn_core._validation import (
     as_float_array,
@@ -177,17 +177,19 @@ def update_parameters(parameters, grads, learning_rate=1.2):
 
 
 def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False, *, learning_rate=1.2,
-             backend=None, return_costs=False, callback=None):
+             backend=None, return_costs=False, callback=None, cost_every=1000):
     """Train the tanh network by gradient descent.
 
     Arguments:
         X: ``(n_x, m)``; Y: labels in [0, 1], ``(n_y, m)``.
         n_h: hidden layer size.
         num_iterations: gradient descent iterations.
-        print_cost: print ``Cost after iteration i: c`` every 1000 iterations.
+        print_cost: print ``Cost after iteration i: c`` at every recorded cost.
         learning_rate: the step (the notes use update_parameters' default, 1.2).
-        return_costs: also return the costs recorded every 1000 iterations.
+        return_costs: also return the recorded costs.
         callback: called as ``callback(i, cost)`` at every recorded cost.
+        cost_every: the cost is recorded at iterations 0, cost_every, ... (the notes'
+            1000).
 
     Returns:
         ``parameters`` (``W1`` ``(n_h, n_x)``, ``b1``, ``W2`` ``(n_y, n_h)``, ``b2``), or
@@ -199,15 +201,16 @@ def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False, *, learning_rate
     num_iterations = check_nonnegative_int("num_iterations", num_iterations)
     learning_rate = check_learning_rate(learning_rate)
     callback = check_callback(callback)
+    cost_every = check_positive_int("cost_every", cost_every)
     backend = resolve_backend(backend)
     n_x, _, n_y = layer_sizes(X, Y)
     parameters = {k: np.array(v, dtype=X.dtype, order="C")
                   for k, v in initialize_parameters(n_x, n_h, n_y).items()}
     Y = Y.astype(X.dtype, copy=False)
 
-    report = _ops.cost_reporter(print_cost, callback)
-    costs = _ops.gradient_descent(X, Y, parameters, "tanh", learning_rate, num_iterations,
-                                  1000, report, backend)
+    report = training.cost_reporter(print_cost, callback)
+    costs = training.gradient_descent(X, Y, parameters, "tanh", learning_rate, num_iterations,
+                                       cost_every, report, backend)
     return (parameters, costs) if return_costs else parameters
 
 

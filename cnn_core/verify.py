@@ -33,17 +33,17 @@ FD_TOLERANCE = 1e-6
 
 
 def load_reference():
-    """The JAX reference package, with float64 enabled; ImportError if JAX is missing."""
+    """The JAX reference package ``cnn_core.reference`` (which turns on float64 in JAX);
+    ImportError if JAX is missing."""
     try:
         importlib.import_module("jax")
     except ImportError as exc:
         raise ImportError(
             "checking gradients needs JAX: pip install 'cnn_core[verify]' (or jax)"
         ) from exc
-    try:
-        return importlib.import_module("cnn_core.reference")
-    except ImportError:  # the source tree, where reference/ sits beside cnn_core/
-        return importlib.import_module("reference")
+    # The one name of the reference: the source tree's reference/ is installed (editable
+    # installs included) as cnn_core.reference and refuses to be imported as anything else.
+    return importlib.import_module("cnn_core.reference")
 
 
 def relative_difference(analytic, reference):

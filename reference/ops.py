@@ -28,14 +28,9 @@ def identity(Z):
 ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, "identity": identity}
 
 
-def cross_entropy(A, Y):
-    """Mean cross-entropy of probabilities A (n, m) against labels Y: the sum over all
-    entries divided by m, as cnn_core's compute_cost."""
-    m = Y.shape[1]
-    return -jnp.sum(Y * jnp.log(A) + (1 - Y) * jnp.log1p(-A)) / m
-
-
 def cross_entropy_with_logits(Z, Y):
-    """The same cost written from the logits: -(y log s + (1 - y) log(1 - s)), s = sigmoid(z)."""
+    """Mean cross-entropy against labels Y (n, m), as cnn_core's compute_cost, written
+    from the logits Z: the sum over all entries of -(y log s + (1 - y) log(1 - s)),
+    s = sigmoid(z), divided by m."""
     m = Y.shape[1]
     return -jnp.sum(Y * jax.nn.log_sigmoid(Z) + (1 - Y) * jax.nn.log_sigmoid(-Z)) / m

@@ -2,18 +2,18 @@
 
 An :class:`Entry` names the cnn_core callables it verifies (``targets``), builds sample
 inputs away from kinks and saturation (``sample``), computes the analytic gradients on
-a backend (``analytic``, the hook that tests replace with wrong variants), and states
+a backend (``analytic``, the hook through which tests inject wrong variants), and states
 the same gradients as ``jax.grad`` of a scalar (``scalar``, times ``scale`` per input:
 the course's conventions mix gradients of the mean cost, for parameters, with
 gradients of the summed loss, for the activations handed down).
 
 ``tests/test_gradients.py`` runs every entry on both backends and both dtypes, checks
 every JAX reference against central differences, injects the wrong variants of
-:data:`MUTANTS`, and fails when a backward of cnn_core is not listed here.
+``tests/mutants.py`` (test machinery, not installed), and fails when a backward of
+cnn_core is not listed here.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from dataclasses import dataclass
 from typing import Callable
@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cnn_core import _backend, _ops, activations, deep, logistic, shallow
+from cnn_core import _backend, _ops, training, activations, deep, logistic, shallow
 
 from . import ops
 from .costs import L_model_cost, logistic_cost, shallow_cost
@@ -45,7 +45,8 @@ class Entry:
             multiple of 1/m or m, by ``inputs["m"]``), is the expected gradient.
         wrt: the input names differentiated.
         scale: ``{name: power}``: the reference gradient is ``grad * m ** power``.
-        weights / biases: the names that are weight and bias gradients (for mutants).
+        weights / biases: the names that are weight and bias gradients (the wrong
+            variants in ``tests/mutants.py`` act on them).
         activation: whether an activation derivative enters the result.
     """
 
@@ -121,7 +122,7 @@ def _activation_entry(name):
 
     return Entry(
         name=f"activation_backward[{name}]",
-        targets=(_ops.activation_backward, activations.ACTIVATIONS[name].backward,
+        targets=(_ops.activation_backward, activations.ACTIVATIONS[name].slope,
                  _kernel("activation_backward")),
         sample=_activation_sample, analytic=analytic,
         scalar=lambda a: jnp.sum(a["dA"] * ops.ACTIVATIONS[name](a["Z"])),
@@ -202,8 +203,8 @@ def _training_step(hidden, gram=False):
     def analytic(inputs, backend):
         params = {k: np.array(v, order="C") for k, v in _params(inputs).items()}
         before = {k: v.copy() for k, v in params.items()}
-        _ops.gradient_descent(inputs["X"], inputs["Y"].astype(inputs["X"].dtype), params,
-                              hidden, 1.0, 1, 1, lambda i, c: None, backend, gram)
+        training.gradient_descent(inputs["X"], inputs["Y"].astype(inputs["X"].dtype), params,
+                                   hidden, 1.0, 1, 1, lambda i, c: None, backend, gram)
         return {k: before[k] - params[k] for k in params}
     return analytic
 
@@ -253,85 +254,28 @@ REGISTRY = [
     ),
     _network_entry(
         "training step, relu (L_layer_model, two_layer_model)",
-        (_ops.gradient_descent, _ops.backward_layers, _kernel("Trainer")),
+        (training.gradient_descent, training.NumpyTrainer, training.DirectFirstLayer,
+         _ops.backward_layers, _kernel("Trainer")),
         [5, 4, 3, 1], _training_step("relu"),
         lambda a: L_model_cost(_params(a), a["X"], a["Y"]),
     ),
     _network_entry(
-        "training step, tanh (nn_model)", (_ops.gradient_descent, _kernel("Trainer")),
+        "training step, tanh (nn_model)", (training.gradient_descent, _kernel("Trainer")),
         [3, 4, 1], _training_step("tanh"),
         lambda a: shallow_cost(_params(a), a["X"], a["Y"]),
     ),
     _network_entry(
-        "training step, Gram path (n_x > m)", (_ops.use_gram_path, _kernel("_gram_setup")),
+        "training step, Gram path (n_x > m)", (training.use_gram_path, training.GramFirstLayer),
         [30, 4, 3, 1], _training_step("relu", gram=True),
         lambda a: L_model_cost(_params(a), a["X"], a["Y"]),
     ),
     _network_entry(
-        "training step, one layer (logistic model)", (_ops.gradient_descent, _kernel("Trainer")),
+        "training step, one layer (logistic model)", (training.gradient_descent,
+                                                      _kernel("Trainer")),
         [4, 1], _training_step("identity"),
         lambda a: L_model_cost(_params(a), a["X"], a["Y"]), activation=False,
     ),
 ]
-
-
-# ---------------------------------------------------------------------------------------
-# Wrong variants, injected through an entry's analytic hook.
-# ---------------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def _wrong_activation_derivatives():
-    """Make the NumPy activations' backward use g(Z) where g'(Z) belongs."""
-    saved = dict(activations.ACTIVATIONS)
-    for name in saved:
-        forward = saved[name].forward
-        activations.ACTIVATIONS[name] = dataclasses.replace(
-            saved[name], backward=lambda dA, Z, forward=forward: dA * forward(Z))
-    try:
-        yield
-    finally:
-        activations.ACTIVATIONS.clear()
-        activations.ACTIVATIONS.update(saved)
-
-
-def _missing_one_over_m(entry, inputs, backend):
-    grads = entry.analytic(inputs, backend)
-    for key in entry.weights + entry.biases:
-        grads[key] = grads[key] * inputs["m"]
-    return grads
-
-
-def _transposed_product(entry, inputs, backend):
-    grads = entry.analytic(inputs, backend)
-    for key in entry.weights:
-        grads[key] = grads[key].T
-    return grads
-
-
-def _dropped_bias_gradient(entry, inputs, backend):
-    grads = entry.analytic(inputs, backend)
-    for key in entry.biases:
-        grads[key] = np.zeros_like(grads[key])
-    return grads
-
-
-def _wrong_activation_derivative(entry, inputs, backend):
-    # The compiled kernels cannot be patched; the NumPy code takes the wrong derivative.
-    with _wrong_activation_derivatives():
-        return entry.analytic(inputs, "numpy")
-
-
-MUTANTS = {
-    "missing 1/m": (_missing_one_over_m, lambda e: bool(e.weights or e.biases)),
-    "transposed product": (_transposed_product, lambda e: bool(e.weights)),
-    "dropped bias gradient": (_dropped_bias_gradient, lambda e: bool(e.biases)),
-    "wrong activation derivative": (_wrong_activation_derivative, lambda e: e.activation),
-}
-
-
-def applicable_mutants(entry):
-    """The names of the wrong variants that apply to ``entry``."""
-    return [name for name, (_, applies) in MUTANTS.items() if applies(entry)]
 
 
 def sample_inputs(entry, seed=0, dtype=np.float64):

@@ -112,7 +112,7 @@ def test_one_table_of_activations_the_kernels_and_the_reference_agree():
     """The names and codes of the table are those of the compiled kernels and of JAX."""
     from cnn_core import _backend
 
-    import reference
+    from cnn_core import reference
 
     assert set(reference.ops.ACTIVATIONS) == set(ACTIVATIONS)
     codes = {name: a.code for name, a in ACTIVATIONS.items()}

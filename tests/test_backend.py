@@ -19,7 +19,7 @@ def test_compiled_extension_is_imported():
     (pip install -e .) or ask for the pure-NumPy run with CNN_CORE_BACKEND=numpy."""
     if NUMPY_ONLY:
         pytest.skip("pure-NumPy run asked for explicitly (CNN_CORE_BACKEND=numpy)")
-    assert cnn_core.HAVE_EXTENSION, "cnn_core._kernels did not import"
+    assert cnn_core.HAVE_EXTENSION, "cnn_core.kernels did not import"
     kernels = _backend.kernels()
     assert kernels.__file__.endswith((".so", ".pyd")), kernels.__file__
     # The module tested is the one in this source tree, not another installed copy.
@@ -107,7 +107,7 @@ def test_missing_extension_falls_back_to_numpy_with_one_warning():
         "import sys, warnings\n"
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'cnn_core._kernels': raise ImportError('blocked for the test')\n"
+        "        if name == 'cnn_core.kernels': raise ImportError('blocked for the test')\n"
         "sys.meta_path.insert(0, Block())\n"
         "with warnings.catch_warnings(record=True) as caught:\n"
         "    warnings.simplefilter('always')\n"

@@ -411,17 +411,25 @@ def test_files_that_cannot_be_checked(name, message):
         check_file(LEARNERS / "errors" / name)
 
 
-def test_unreadable_paths(tmp_path):
-    with pytest.raises(CheckError, match="no such file"):
-        check_file(tmp_path / "missing.py")
-    with pytest.raises(CheckError, match="expected a .py file or a Jupyter notebook"):
-        check_file(_write(tmp_path, "x = 1", "notes.txt"))
-    with pytest.raises(CheckError, match="is not a Jupyter notebook"):
-        check_file(_write(tmp_path, "{not json", "broken.ipynb"))
-    with pytest.raises(ValueError, match="chapter must be one of"):
-        check_file(LEARNERS / "correct_basics.py", chapter="convolution")
-    with pytest.raises(ValueError, match="timeout must be a positive number"):
-        check_file(LEARNERS / "correct_basics.py", timeout=0)
+@pytest.mark.parametrize("error, match, call", [
+    pytest.param(CheckError, "no such file",
+                 lambda tmp_path: check_file(tmp_path / "missing.py"), id="missing-file"),
+    pytest.param(CheckError, "expected a .py file or a Jupyter notebook",
+                 lambda tmp_path: check_file(_write(tmp_path, "x = 1", "notes.txt")),
+                 id="txt-file"),
+    pytest.param(CheckError, "is not a Jupyter notebook",
+                 lambda tmp_path: check_file(_write(tmp_path, "{not json", "broken.ipynb")),
+                 id="broken-notebook"),
+    pytest.param(ValueError, "chapter must be one of",
+                 lambda tmp_path: check_file(LEARNERS / "correct_basics.py", chapter="convolution"),
+                 id="chapter-unknown"),
+    pytest.param(ValueError, "timeout must be a positive number",
+                 lambda tmp_path: check_file(LEARNERS / "correct_basics.py", timeout=0),
+                 id="timeout-0"),
+])
+def test_unreadable_paths(tmp_path, error, match, call):
+    with pytest.raises(error, match=match):
+        call(tmp_path)
 
 
 @pytest.mark.parametrize("code,chapter", [

@@ -301,45 +301,70 @@ def test_public_functions_accept_views_and_read_only_arrays(backend):
     assert_close(AL_view, AL)
 
 
-def test_errors_name_the_argument():
+def _with_nan_at_1_2(X):
+    bad = X.copy()
+    bad[1, 2] = np.nan
+    return bad
+
+
+def _backward_with_a_wrong_cache(parameters, X, Y):
+    AL, caches = deep.L_model_forward(X, parameters)
+    broken = [caches[0], ((np.ones((2, 5)), np.ones((1, 2)), np.ones((1, 1))), caches[1][1])]
+    return deep.L_model_backward(AL, Y, broken)
+
+
+@pytest.mark.parametrize("error, match, call", [
+    pytest.param(ValueError, r"X must be a 2-D array; got ndim=1",
+                 lambda p, X, Y: deep.L_model_forward(X[0], p), id="X-1-D"),
+    pytest.param(ValueError, r"X must be finite \(no NaN or infinity\); found nan at index \(1, 2\)",
+                 lambda p, X, Y: deep.L_model_forward(_with_nan_at_1_2(X), p), id="X-nan"),
+    pytest.param(TypeError, "X must be a real numeric array; got dtype complex128",
+                 lambda p, X, Y: deep.L_model_forward(X.astype(complex), p), id="X-complex"),
+    pytest.param(ValueError, r"parameters lacks 'b2'",
+                 lambda p, X, Y: deep.L_model_forward(X, {"W1": p["W1"], "b1": p["b1"],
+                                                          "W2": p["W2"], "c2": p["b2"]}),
+                 id="parameters-missing-b2"),
+    pytest.param(ValueError, r"W must have shape \(n, n_prev\) with n_prev = A_prev.shape\[0\] = 4",
+                 lambda p, X, Y: deep.linear_activation_forward(X, np.ones((3, 5)), np.ones((3, 1)),
+                                                                "relu"),
+                 id="W-shape"),
+    pytest.param(ValueError, r"b must have shape \(n, 1\) = \(3, 1\); got \(1, 3\)",
+                 lambda p, X, Y: deep.linear_activation_forward(X, np.ones((3, 4)), np.ones((1, 3)),
+                                                                "relu"),
+                 id="b-shape"),
+    pytest.param(ValueError, "activation must be one of",
+                 lambda p, X, Y: deep.linear_activation_forward(X, np.ones((3, 4)), np.ones((3, 1)),
+                                                                "softplus"),
+                 id="activation-unknown"),
+    pytest.param(ValueError, r"dZ must have shape \(n, m\) = \(3, 5\)",
+                 lambda p, X, Y: deep.linear_backward(np.ones((3, 4)),
+                                                      (X, np.ones((3, 4)), np.ones((3, 1)))),
+                 id="dZ-shape"),
+    pytest.param(ValueError, r"dA must have shape Z.shape = \(2, 2\)",
+                 lambda p, X, Y: deep.relu_backward(np.ones((2, 3)), np.ones((2, 2))),
+                 id="dA-shape"),
+    pytest.param(ValueError, r"AL must hold probabilities in \[0, 1\]",
+                 lambda p, X, Y: deep.compute_cost(np.array([[1.2]]), np.array([[1.0]])),
+                 id="AL-above-1"),
+    pytest.param(ValueError, r"Y must have shape \(1, m\) = \(1, 5\)",
+                 lambda p, X, Y: deep.L_layer_model(X, Y[:, :4], [4, 3, 1]), id="Y-shape"),
+    pytest.param(ValueError, r"Y must hold labels in \[0, 1\]; found -1",
+                 lambda p, X, Y: deep.L_layer_model(X, -Y, [4, 3, 1]), id="Y-negative"),
+    pytest.param(ValueError, "layers_dims must start with n_x = X.shape",
+                 lambda p, X, Y: deep.L_layer_model(X, Y, [3, 3, 1]), id="layers_dims-n_x"),
+    pytest.param(ValueError, r"layers_dims must be \(n_x, n_h, 1\)",
+                 lambda p, X, Y: deep.two_layer_model(X, Y, (4, 3, 2, 1)),
+                 id="two_layer_model-layers_dims"),
+    pytest.param(ValueError, "num_iterations must be a non-negative integer",
+                 lambda p, X, Y: deep.L_layer_model(X, Y, [4, 3, 1], num_iterations=2.5),
+                 id="num_iterations-float"),
+    pytest.param(ValueError, r"caches\[1\] takes 2 inputs but layer 1 has 3 units",
+                 _backward_with_a_wrong_cache, id="caches-wrong-width"),
+])
+def test_errors_name_the_argument(error, match, call):
     parameters, X, Y = random_network([4, 3, 1], 5)
-    with pytest.raises(ValueError, match=r"X must be a 2-D array; got ndim=1"):
-        deep.L_model_forward(X[0], parameters)
-    with pytest.raises(ValueError, match=r"X must be finite \(no NaN or infinity\); found nan at index \(1, 2\)"):
-        bad = X.copy()
-        bad[1, 2] = np.nan
-        deep.L_model_forward(bad, parameters)
-    with pytest.raises(TypeError, match="X must be a real numeric array; got dtype complex128"):
-        deep.L_model_forward(X.astype(complex), parameters)
-    with pytest.raises(ValueError, match=r"parameters lacks 'b2'"):
-        deep.L_model_forward(X, {"W1": parameters["W1"], "b1": parameters["b1"],
-                                 "W2": parameters["W2"], "c2": parameters["b2"]})
-    with pytest.raises(ValueError, match=r"W must have shape \(n, n_prev\) with n_prev = A_prev.shape\[0\] = 4"):
-        deep.linear_activation_forward(X, np.ones((3, 5)), np.ones((3, 1)), "relu")
-    with pytest.raises(ValueError, match=r"b must have shape \(n, 1\) = \(3, 1\); got \(1, 3\)"):
-        deep.linear_activation_forward(X, np.ones((3, 4)), np.ones((1, 3)), "relu")
-    with pytest.raises(ValueError, match="activation must be one of"):
-        deep.linear_activation_forward(X, np.ones((3, 4)), np.ones((3, 1)), "softplus")
-    with pytest.raises(ValueError, match=r"dZ must have shape \(n, m\) = \(3, 5\)"):
-        deep.linear_backward(np.ones((3, 4)), (X, np.ones((3, 4)), np.ones((3, 1))))
-    with pytest.raises(ValueError, match=r"dA must have shape Z.shape = \(2, 2\)"):
-        deep.relu_backward(np.ones((2, 3)), np.ones((2, 2)))
-    with pytest.raises(ValueError, match=r"AL must hold probabilities in \[0, 1\]"):
-        deep.compute_cost(np.array([[1.2]]), np.array([[1.0]]))
-    with pytest.raises(ValueError, match=r"Y must have shape \(1, m\) = \(1, 5\)"):
-        deep.L_layer_model(X, Y[:, :4], [4, 3, 1])
-    with pytest.raises(ValueError, match=r"Y must hold labels in \[0, 1\]; found -1"):
-        deep.L_layer_model(X, -Y, [4, 3, 1])
-    with pytest.raises(ValueError, match="layers_dims must start with n_x = X.shape"):
-        deep.L_layer_model(X, Y, [3, 3, 1])
-    with pytest.raises(ValueError, match=r"layers_dims must be \(n_x, n_h, 1\)"):
-        deep.two_layer_model(X, Y, (4, 3, 2, 1))
-    with pytest.raises(ValueError, match="num_iterations must be a non-negative integer"):
-        deep.L_layer_model(X, Y, [4, 3, 1], num_iterations=2.5)
-    with pytest.raises(ValueError, match=r"caches\[1\] takes 2 inputs but layer 1 has 3 units"):
-        AL, caches = deep.L_model_forward(X, parameters)
-        broken = [caches[0], ((np.ones((2, 5)), np.ones((1, 2)), np.ones((1, 1))), caches[1][1])]
-        deep.L_model_backward(AL, Y, broken)
+    with pytest.raises(error, match=match):
+        call(parameters, X, Y)
 
 
 def test_math_level_functions_accept_soft_labels():

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("jax", reason="JAX comes with the test extra: pip install -e '.[test]'")
 
-from reference.registry import REGISTRY  # noqa: E402
+from cnn_core.reference.registry import REGISTRY  # noqa: E402
 
 DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs")
 

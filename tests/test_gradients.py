@@ -1,8 +1,9 @@
 """Every hand-derived gradient of cnn_core equals JAX's automatic differentiation.
 
-The tests run over ``reference.registry.REGISTRY`` (one entry per backward), on both
-backends and both dtypes; they also check the references against central differences,
-show that wrong gradients are caught, and fail when a backward is not registered.
+The tests run over ``cnn_core.reference.registry.REGISTRY`` (one entry per backward), on
+both backends and both dtypes; they also check the references against central
+differences, show that wrong gradients are caught (the wrong variants of
+``tests/mutants.py``), and fail when a backward is not registered.
 """
 import inspect
 
@@ -14,15 +15,15 @@ import jax.numpy as jnp  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-import reference  # noqa: E402,F401  (float64 in JAX)
-from reference.registry import (  # noqa: E402
-    MUTANTS, REGISTRY, TOLERANCE, applicable_mutants, sample_inputs)
+from cnn_core import reference  # noqa: E402  (turns on float64 in JAX)
+from cnn_core.reference.registry import REGISTRY, TOLERANCE, sample_inputs  # noqa: E402
 
-from cnn_core import _backend, _ops, activations, deep, logistic, shallow  # noqa: E402
+from cnn_core import _backend, _ops, training, activations, deep, logistic, shallow  # noqa: E402
 from cnn_core.verify import relative_difference  # noqa: E402
 
 from conftest import BACKENDS  # noqa: E402
 from helpers import random_network  # noqa: E402
+from mutants import MUTANTS, applicable_mutants  # noqa: E402
 
 DTYPES = [np.float64, np.float32]
 ENTRIES = {entry.name: entry for entry in REGISTRY}
@@ -99,7 +100,7 @@ def _registered_targets():
 
 def _backward_callables():
     found = {}
-    for module in (activations, deep, shallow, logistic, _ops):
+    for module in (activations, deep, shallow, logistic, _ops, training):
         for attr, value in vars(module).items():
             if attr.startswith("_") or not inspect.isfunction(value):
                 continue
@@ -107,13 +108,17 @@ def _backward_callables():
                 continue
             if "backward" in attr or attr in ("propagate", "gradient_descent"):
                 found[f"{module.__name__}.{attr}"] = value
+        for attr, value in vars(module).items():  # trainers and first-layer strategies
+            if inspect.isclass(value) and value.__module__ == module.__name__ and (
+                    attr.endswith("Trainer") or attr.endswith("FirstLayer")):
+                found[f"{module.__name__}.{attr}"] = value
     for name, act in activations.ACTIVATIONS.items():
-        found[f"ACTIVATIONS[{name!r}].backward"] = act.backward
+        found[f"ACTIVATIONS[{name!r}].slope"] = act.slope
     kernels = _backend.kernels()
     if kernels is not None:
         for attr in dir(kernels):
             if "backward" in attr or attr == "Trainer":
-                found[f"_kernels.{attr}"] = getattr(kernels, attr)
+                found[f"kernels.{attr}"] = getattr(kernels, attr)
     return found
 
 

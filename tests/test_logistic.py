@@ -119,16 +119,20 @@ def test_backends_agree_on_a_whole_run():
     assert_close(c_cy, c_np)
 
 
-def test_errors_name_the_argument():
-    with pytest.raises(ValueError, match=r"w must have shape \(n_x, 1\)"):
-        logistic.propagate(np.ones((3, 1)), 0.0, X, Y)
-    with pytest.raises(ValueError, match=r"Y must have shape \(1, m\) = \(1, 3\); got \(1, 2\)"):
-        logistic.propagate(W, 0.0, X, Y[:, :2])
-    with pytest.raises(ValueError, match="b must be a finite real scalar"):
-        logistic.propagate(W, np.nan, X, Y)
-    with pytest.raises(ValueError, match=r"Y_train must hold labels in \[0, 1\]; found 2"):
-        logistic.model(X, np.array([[1, 2, 0]]), X, Y)
-    with pytest.raises(ValueError, match="X_test must have n_x"):
-        logistic.model(X, Y, np.ones((3, 2)), np.ones((1, 2)))
-    with pytest.raises(ValueError, match="learning_rate must be finite and > 0"):
-        logistic.optimize(W, B, X, Y, 10, -1.0)
+@pytest.mark.parametrize("match, call", [
+    pytest.param(r"w must have shape \(n_x, 1\)",
+                 lambda: logistic.propagate(np.ones((3, 1)), 0.0, X, Y), id="w-shape"),
+    pytest.param(r"Y must have shape \(1, m\) = \(1, 3\); got \(1, 2\)",
+                 lambda: logistic.propagate(W, 0.0, X, Y[:, :2]), id="Y-shape"),
+    pytest.param("b must be a finite real scalar",
+                 lambda: logistic.propagate(W, np.nan, X, Y), id="b-nan"),
+    pytest.param(r"Y_train must hold labels in \[0, 1\]; found 2",
+                 lambda: logistic.model(X, np.array([[1, 2, 0]]), X, Y), id="Y_train-label-2"),
+    pytest.param("X_test must have n_x",
+                 lambda: logistic.model(X, Y, np.ones((3, 2)), np.ones((1, 2))), id="X_test-n_x"),
+    pytest.param("learning_rate must be finite and > 0",
+                 lambda: logistic.optimize(W, B, X, Y, 10, -1.0), id="learning_rate-negative"),
+])
+def test_errors_name_the_argument(match, call):
+    with pytest.raises(ValueError, match=match):
+        call()

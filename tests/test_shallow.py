@@ -128,19 +128,27 @@ def test_nn_model_trains_in_float32(backend):
     assert np.mean(shallow.predict(parameters, X) == Y) > 0.85
 
 
-def test_errors_name_the_argument():
+@pytest.mark.parametrize("match, call", [
+    pytest.param(r"Y must have shape \(n_y, m\) = \(1, 6\); got \(1, 5\)",
+                 lambda p, X, Y: shallow.nn_model(X, Y[:, :5], 4), id="Y-shape"),
+    pytest.param(r"Y must hold labels in \[0, 1\]",
+                 lambda p, X, Y: shallow.nn_model(X, Y * 3, 4), id="Y-label-3"),
+    pytest.param(r"parameters\['W1'\] must have shape \(n_1, n_0\) with n_0 = 2",
+                 lambda p, X, Y: shallow.forward_propagation(X[:2], p), id="W1-shape"),
+    pytest.param("parameters must describe 2 layers",
+                 lambda p, X, Y: shallow.forward_propagation(
+                     X, {**p, "W3": p["W2"], "b3": p["b2"]}),
+                 id="parameters-3-layers"),
+    pytest.param(r"A2 must hold probabilities in \[0, 1\]",
+                 lambda p, X, Y: shallow.compute_cost(np.array([[1.5]]), np.array([[1.0]])),
+                 id="A2-above-1"),
+    pytest.param("cache lacks 'A1'",
+                 lambda p, X, Y: shallow.backward_propagation(p, {"Z1": 0, "Z2": 0, "A2": 0}, X, Y),
+                 id="cache-missing-A1"),
+    pytest.param("n_h must be a positive integer",
+                 lambda p, X, Y: shallow.nn_model(X, Y, 0), id="n_h-0"),
+])
+def test_errors_name_the_argument(match, call):
     parameters, X, Y = random_network([3, 4, 1], 6)
-    with pytest.raises(ValueError, match=r"Y must have shape \(n_y, m\) = \(1, 6\); got \(1, 5\)"):
-        shallow.nn_model(X, Y[:, :5], 4)
-    with pytest.raises(ValueError, match=r"Y must hold labels in \[0, 1\]"):
-        shallow.nn_model(X, Y * 3, 4)
-    with pytest.raises(ValueError, match=r"parameters\['W1'\] must have shape \(n_1, n_0\) with n_0 = 2"):
-        shallow.forward_propagation(X[:2], parameters)
-    with pytest.raises(ValueError, match="parameters must describe 2 layers"):
-        shallow.forward_propagation(X, {**parameters, "W3": parameters["W2"], "b3": parameters["b2"]})
-    with pytest.raises(ValueError, match=r"A2 must hold probabilities in \[0, 1\]"):
-        shallow.compute_cost(np.array([[1.5]]), np.array([[1.0]]))
-    with pytest.raises(ValueError, match="cache lacks 'A1'"):
-        shallow.backward_propagation(parameters, {"Z1": 0, "Z2": 0, "A2": 0}, X, Y)
-    with pytest.raises(ValueError, match="n_h must be a positive integer"):
-        shallow.nn_model(X, Y, 0)
+    with pytest.raises(ValueError, match=match):
+        call(parameters, X, Y)

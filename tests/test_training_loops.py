@@ -5,9 +5,9 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from cnn_core import _backend, _ops, deep, logistic, shallow
+from cnn_core import _backend, training, deep, logistic, shallow
 
-from conftest import NUMPY_ONLY
+from conftest import BACKENDS, NUMPY_ONLY, needs_kernels
 from helpers import assert_close, random_network
 
 pytestmark = pytest.mark.skipif(NUMPY_ONLY, reason="pure-NumPy run: no compiled kernels")
@@ -23,7 +23,7 @@ def _run_both(hidden, dims, m, iterations, every, dtype=np.float64, seed=0, rate
     for backend in ("numpy", "cython"):
         params = {k: np.array(v, order="C") for k, v in parameters.items()}
         seen = []
-        costs = _ops.gradient_descent(X, Y, params, hidden, rate, iterations, every,
+        costs = training.gradient_descent(X, Y, params, hidden, rate, iterations, every,
                                       lambda i, c: seen.append(i), backend)
         out[backend] = (params, costs, seen)
     return out
@@ -55,7 +55,7 @@ def test_fortran_ordered_X_gives_the_same_run():
     results = []
     for data in (np.ascontiguousarray(X), np.asfortranarray(X)):
         params = {k: v.copy() for k, v in parameters.items()}
-        _ops.gradient_descent(data, Y, params, "relu", 0.1, 50, 10, lambda i, c: None, "cython")
+        training.gradient_descent(data, Y, params, "relu", 0.1, 50, 10, lambda i, c: None, "cython")
         results.append(params)
     for key in parameters:
         assert_close(results[0][key], results[1][key], rtol=1e-13)
@@ -70,7 +70,7 @@ def test_the_cost_is_recorded_from_the_logits_and_stays_finite():
     costs = {}
     for backend in ("numpy", "cython"):
         params = {k: v.copy() for k, v in parameters.items()}
-        costs[backend] = _ops.gradient_descent(X, Y, params, "relu", 1e-6, 1, 1,
+        costs[backend] = training.gradient_descent(X, Y, params, "relu", 1e-6, 1, 1,
                                                lambda i, c: None, backend)[0]
     assert costs["cython"] == pytest.approx(120.0, rel=1e-12)
     assert costs["numpy"] == pytest.approx(120.0, rel=1e-12)
@@ -90,11 +90,8 @@ def test_models_agree_across_backends_with_cost_every_k():
 
 
 def _trainer(dims, m, dtype=np.float64):
-    K = _backend.kernels()
     parameters, X, Y = random_network(dims, m, dtype=dtype)
-    L = len(dims) - 1
-    return K.Trainer(X, Y, [parameters[f"W{l}"] for l in range(1, L + 1)],
-                     [parameters[f"b{l}"] for l in range(1, L + 1)], K.ACTIVATION_CODES["relu"])
+    return training.make_trainer(X, Y, parameters, "relu", "cython")
 
 
 def _traced_allocation(fn):
@@ -111,9 +108,9 @@ def _traced_allocation(fn):
 
 def test_training_iterations_allocate_nothing_on_the_python_heap():
     trainer = _trainer([30, 20, 10, 1], 64)
-    trainer.run(3, 0.01, True)  # warm-up
-    few = _traced_allocation(lambda: trainer.run(10, 0.01, True))
-    many = _traced_allocation(lambda: trainer.run(1000, 0.01, True))
+    trainer.run(3, 0.01)  # warm-up
+    few = _traced_allocation(lambda: trainer.run(10, 0.01))
+    many = _traced_allocation(lambda: trainer.run(1000, 0.01))
     # Whatever one call allocates (its float result), a thousand iterations add nothing.
     assert many <= few
     assert many < 1024
@@ -132,32 +129,117 @@ def test_peak_memory_of_a_cat_sized_run_is_within_the_reference():
     assert peaks["cython"] <= peaks["numpy"], peaks
 
 
-def test_trainer_rejects_bad_buffers():
-    K = _backend.kernels()
+def _trainer_args():
     parameters, X, Y = random_network([4, 3, 1], 5)
-    Ws, bs = [parameters["W1"], parameters["W2"]], [parameters["b1"], parameters["b2"]]
-    relu = K.ACTIVATION_CODES["relu"]
-    with pytest.raises(ValueError, match="same number"):
-        K.Trainer(X, Y, Ws, bs[:1], relu)
-    with pytest.raises(ValueError, match=r"weights\[0\] must be a writeable C-contiguous"):
-        K.Trainer(X, Y, [np.asfortranarray(Ws[0]), Ws[1]], bs, relu)
-    with pytest.raises(ValueError, match=r"weights\[1\] must have shape"):
-        K.Trainer(X, Y, [Ws[0], np.ones((1, 2))], bs, relu)
-    frozen = Ws[0].copy()
-    frozen.setflags(write=False)
-    with pytest.raises(ValueError, match=r"weights\[0\] must be a writeable"):
-        K.Trainer(X, Y, [frozen, Ws[1]], bs, relu)
-    with pytest.raises(ValueError, match=r"weights\[0\] must be a writeable C-contiguous 2-D float64"):
-        K.Trainer(X, Y, [Ws[0].astype(np.float32), Ws[1]], bs, relu)
-    with pytest.raises(ValueError, match=r"Y must have shape \(n_L, m\)"):
-        K.Trainer(X, np.ones((1, 4)), Ws, bs, relu)
-    with pytest.raises(ValueError, match="X must be a C- or Fortran-contiguous"):
-        K.Trainer(np.ones((4, 10))[:, ::2], Y, Ws, bs, relu)
-    trainer = K.Trainer(X, Y, Ws, bs, relu)
-    with pytest.raises(ValueError, match="num_steps must be >= 0"):
-        trainer.run(-1, 0.1)
-    with pytest.raises(ValueError, match="learning_rate must be > 0"):
-        trainer.run(1, float("nan"))
+    return {"X": X, "Y": Y, "weights": [parameters["W1"], parameters["W2"]],
+            "biases": [parameters["b1"], parameters["b2"]], "hidden_activation": "relu"}
+
+
+def _frozen(arr):
+    arr = arr.copy()
+    arr.setflags(write=False)
+    return arr
+
+
+TRAINER_CASES = {
+    "layer counts": (lambda a: dict(biases=a["biases"][:1]), ValueError, "same number"),
+    "Fortran weight": (lambda a: dict(weights=[np.asfortranarray(a["weights"][0]),
+                                               a["weights"][1]]),
+                       ValueError, r"weights\[0\] must be C-contiguous"),
+    "weight shape": (lambda a: dict(weights=[a["weights"][0], np.ones((1, 2))]),
+                     ValueError, r"weights\[1\] must have shape \(n_2, 3\)"),
+    "read-only weight": (lambda a: dict(weights=[_frozen(a["weights"][0]), a["weights"][1]]),
+                         ValueError, r"weights\[0\] must be writeable"),
+    "float32 weight": (lambda a: dict(weights=[a["weights"][0].astype(np.float32),
+                                               a["weights"][1]]),
+                       TypeError, r"weights\[0\] must have X's dtype float64"),
+    "bias shape": (lambda a: dict(biases=[np.zeros((2, 1)), a["biases"][1]]),
+                   ValueError, r"biases\[0\] must have shape \(3, 1\)"),
+    "Y shape": (lambda a: dict(Y=np.ones((1, 4))), ValueError, r"Y must be C-contiguous of shape"),
+    "Y dtype": (lambda a: dict(Y=a["Y"].astype(np.float32)), TypeError, "Y must be a NumPy array of"),
+    "strided X": (lambda a: dict(X=np.ones((4, 10))[:, ::2]), ValueError,
+                  "X must be a C- or Fortran-contiguous"),
+    "int X": (lambda a: dict(X=a["X"].astype(np.int64)), TypeError, "X must be a float64"),
+    "activation": (lambda a: dict(hidden_activation="softplus"), ValueError,
+                   "activation must be one of"),
+}
+
+
+@pytest.mark.parametrize("case", TRAINER_CASES, ids=list(TRAINER_CASES))
+def test_trainer_refuses_bad_buffers(case):
+    change, error, message = TRAINER_CASES[case]
+    args = _trainer_args()
+    args.update(change(args))
+    with pytest.raises(error, match=message):
+        _backend.kernels().Trainer(**args)
+
+
+@pytest.mark.parametrize("num_steps, learning_rate, message", [
+    (-1, 0.1, "num_steps must be >= 0"), (1, float("nan"), "learning_rate must be > 0"),
+    (1, 0.0, "learning_rate must be > 0")])
+def test_trainer_run_refuses_bad_arguments(num_steps, learning_rate, message):
+    trainer = _backend.kernels().Trainer(**_trainer_args())
+    with pytest.raises(ValueError, match=message):
+        trainer.run(num_steps, learning_rate)
+
+
+# ---------------------------------------------------------------------------------------
+# The two trainers, step by step.
+# ---------------------------------------------------------------------------------------
+
+TRAINER_NETWORKS = [
+    ([2, 4, 1], "tanh", 40, False),        # the planar net: small layers, no BLAS
+    ([6, 1], "identity", 30, False),       # logistic regression
+    ([7, 12, 6, 1], "relu", 25, False),    # BLAS layers
+    ([30, 9, 4, 1], "relu", 12, True),     # n_x > m on the Gram path
+    ([30, 3, 1], "tanh", 10, True),
+]
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dims, hidden, m, gram", TRAINER_NETWORKS)
+def test_the_two_trainers_agree_step_by_step(dims, hidden, m, gram, dtype):
+    parameters, X, Y = random_network(dims, m, seed=5, dtype=dtype)
+    own = {backend: {k: v.copy() for k, v in parameters.items()} for backend in BACKENDS}
+    trainers = {backend: training.make_trainer(X, Y, own[backend], hidden, backend, gram)
+                for backend in BACKENDS}
+    tol = {np.float64: 1e-11, np.float32: 2e-5}[dtype]
+    for step in range(12):
+        costs = {backend: trainer.run(1, 0.5) for backend, trainer in trainers.items()}
+        assert np.isfinite(costs["numpy"])
+        assert costs["cython"] == pytest.approx(costs["numpy"], rel=tol)
+        for key in parameters:
+            assert_close(own["cython"][key], own["numpy"][key], rtol=tol, atol=tol,
+                         what=f"{key} after step {step + 1}")
+    assert not np.allclose(own["numpy"]["W1"], parameters["W1"])  # they did move
+
+
+@pytest.mark.parametrize("gram", [False, True])
+def test_run_with_zero_steps_returns_the_current_cost_and_moves_nothing(backend, gram):
+    parameters, X, Y = random_network([12, 3, 1], 8, seed=6)
+    before = {k: v.copy() for k, v in parameters.items()}
+    trainer = training.make_trainer(X, Y, parameters, "relu", backend, gram)
+    cost = trainer.run(0, 0.1)
+    assert cost == pytest.approx(deep.compute_cost(deep.L_model_forward(X, before)[0], Y),
+                                 rel=1e-12)
+    for key in parameters:
+        np.testing.assert_array_equal(parameters[key], before[key])
+    assert trainer.run(5, 0.1) == pytest.approx(cost, rel=1e-12)
+    assert trainer.run(0, 0.1) < cost
+
+
+def test_the_numpy_trainer_reads_like_the_layer_functions():
+    """One NumpyTrainer step equals the course's forward, backward and update."""
+    parameters, X, Y = random_network([5, 4, 3, 1], 9, seed=7)
+    expected = {k: v.copy() for k, v in parameters.items()}
+    AL, caches = deep.L_model_forward(X, expected, backend="numpy")
+    grads = deep.L_model_backward(AL, Y, caches, backend="numpy")
+    expected = deep.update_parameters(expected, grads, 0.2)
+    training.NumpyTrainer(X, Y, [parameters[f"W{l}"] for l in (1, 2, 3)],
+                           [parameters[f"b{l}"] for l in (1, 2, 3)], "relu").run(1, 0.2)
+    for key in parameters:
+        assert_close(parameters[key], expected[key], rtol=1e-13, atol=1e-15, what=key)
 
 
 def test_logistic_and_shallow_models_train_in_float32(backend):

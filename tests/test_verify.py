@@ -1,5 +1,8 @@
 """cnn_core.verify and ``cnn-core verify``: reports that pass, and reports that fail."""
+import importlib
 import io
+import os
+import sys
 
 import numpy as np
 import pytest
@@ -46,15 +49,49 @@ def test_a_learners_wrong_gradients_are_reported():
         verify.check_gradients(parameters, X, Y, grads={k: v for k, v in grads.items() if k != "db2"})
 
 
-def test_check_gradients_validates_its_arguments():
+def _shallow_check_of_a_deep_network():
+    p, X3, Y3 = random_network([3, 2, 2, 1], 4)
+    return verify.check_gradients(p, X3, Y3, model="shallow")
+
+
+@pytest.mark.parametrize("match, call", [
+    pytest.param("model must be one of",
+                 lambda p, X, Y: verify.check_gradients(p, X, Y, model="cnn"), id="model-unknown"),
+    pytest.param(r"Y must have shape \(1, m\) = \(1, 4\)",
+                 lambda p, X, Y: verify.check_gradients(p, X, Y[:, :3]), id="Y-shape"),
+    pytest.param("parameters must describe 2 layers",
+                 lambda p, X, Y: _shallow_check_of_a_deep_network(), id="shallow-3-layers"),
+])
+def test_check_gradients_validates_its_arguments(match, call):
     parameters, X, Y = random_network([3, 2, 1], 4)
-    with pytest.raises(ValueError, match="model must be one of"):
-        verify.check_gradients(parameters, X, Y, model="cnn")
-    with pytest.raises(ValueError, match=r"Y must have shape \(1, m\) = \(1, 4\)"):
-        verify.check_gradients(parameters, X, Y[:, :3])
-    with pytest.raises(ValueError, match="parameters must describe 2 layers"):
-        p, X3, Y3 = random_network([3, 2, 2, 1], 4)
-        verify.check_gradients(p, X3, Y3, model="shallow")
+    with pytest.raises(ValueError, match=match):
+        call(parameters, X, Y)
+
+
+def test_the_reference_has_one_name():
+    """verify and cnn-core check use the module object that the tests import."""
+    import cnn_core.reference
+    from cnn_core.check import _autodiff
+
+    assert verify.load_reference() is cnn_core.reference
+    assert _autodiff.available() is cnn_core.reference
+    assert sys.modules["cnn_core.reference"] is cnn_core.reference
+    assert cnn_core.reference.__name__ == "cnn_core.reference"
+
+
+def test_the_reference_refuses_to_be_imported_as_top_level_reference(monkeypatch):
+    """The source tree's reference/ on sys.path would be a second module object."""
+    import cnn_core.reference
+
+    # The folder that holds reference/: the source tree (editable install) or the
+    # installed cnn_core (where the folder is called reference/ too).
+    monkeypatch.syspath_prepend(os.path.dirname(cnn_core.reference.__path__[0]))
+    monkeypatch.delitem(sys.modules, "reference", raising=False)
+    with pytest.raises(ImportError, match=r"imported as cnn_core\.reference, not as 'reference'"
+                                          r".*use `import cnn_core\.reference`"):
+        importlib.import_module("reference")
+    assert "reference" not in sys.modules
+    assert sys.modules["cnn_core.reference"] is cnn_core.reference
 
 
 def test_cli_verify_passes_and_prints_every_parameter(capsys):

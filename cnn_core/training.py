@@ -1,0 +1,231 @@
+"""The training step, once per backend, and the one loop every model trains with.
+
+Public: :class:`NumpyTrainer`, :func:`make_trainer`, :func:`gradient_descent` and
+:func:`use_gram_path`; the compiled trainer is ``cnn_core.kernels.Trainer``.
+
+Network: ``[LINEAR -> hidden] * (L-1) -> LINEAR -> SIGMOID`` with the mean
+cross-entropy, trained by full-batch gradient descent; the logistic model is one layer,
+the shallow one ``hidden = "tanh"``, the deep ones ``"relu"``. Two trainers share one
+interface, ``run(num_steps, learning_rate) -> cost`` (the cost before the first step)
+over the caller's parameter arrays, which they update in place:
+
+* :class:`NumpyTrainer`, the reference, written as the derivation reads;
+* ``cnn_core.kernels.Trainer``, the compiled one, which mirrors it function for function
+  (``_trainer.pyx.tp``) and allocates nothing per step.
+
+The first layer is a strategy of both: :class:`DirectFirstLayer` multiplies by X at
+every step, :class:`GramFirstLayer` carries ``P = W1 X`` and updates it through
+``K = X^T X`` (docs/gram.md). :func:`gradient_descent` runs either trainer between the
+cost records. Shapes: ``X`` (n_x, m), ``Y`` (n_L, m), ``W_l`` (n_l, n_{l-1}), ``b_l``
+(n_l, 1); columns are examples.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from cnn_core import _backend, _ops
+from cnn_core._validation import check_trainer_arrays
+from cnn_core.activations import ACTIVATIONS, check_activation
+
+
+class DirectFirstLayer:
+    """The first layer on X itself: ``Z1 = W1 X + b1``, ``W1 -= (lr/m) dZ1 X^T``."""
+
+    def __init__(self, X, W1):
+        self.X = X
+
+    def product(self, W1):
+        """``W1 X`` ``(n_1, m)``."""
+        return W1 @ self.X
+
+    def descend(self, W1, b1, dZ1, learning_rate):
+        """One gradient step of the first layer's parameters, in place."""
+        m = self.X.shape[1]
+        W1 -= learning_rate * (dZ1 @ self.X.T / m)
+        b1 -= learning_rate * (np.sum(dZ1, axis=1, keepdims=True) / m)
+
+    def finish(self, W1):
+        """Nothing is pending: W1 is always current."""
+
+
+class GramFirstLayer:
+    """The first layer on the Gram matrix ``K = X^T X`` ``(m, m)``.
+
+    Gradient descent only ever changes W1 by ``-(lr/m) dZ1 X^T``, so ``P = W1 X``
+    changes by ``-(lr/m) dZ1 K``: each step costs ``n_1 m^2`` flops there instead of
+    ``2 n_1 n_x m``. ``S`` ``(n_1, m)`` sums the steps ``-(lr/m) dZ1`` not yet written
+    into W1; ``finish`` writes them, ``W1 += S X^T``.
+    """
+
+    def __init__(self, X, W1):
+        self.X = X
+        self.K = X.T @ X
+        self.P = W1 @ X
+        self.S = np.zeros_like(self.P)
+
+    def product(self, W1):
+        return self.P   # read, not kept: the caller adds b1 into a new array
+
+    def descend(self, W1, b1, dZ1, learning_rate):
+        m = self.X.shape[1]
+        step = -(learning_rate / m) * dZ1     # W1 would change by step @ X.T
+        self.P += step @ self.K
+        self.S += step
+        b1 -= learning_rate * (np.sum(dZ1, axis=1, keepdims=True) / m)
+
+    def finish(self, W1):
+        W1 += self.S @ self.X.T
+        self.S[...] = 0
+
+
+class NumpyTrainer:
+    """Full-batch gradient descent in NumPy; the arguments of ``kernels.Trainer``.
+
+    Arguments:
+        X: ``(n_x, m)``; Y: ``(n_L, m)``.
+        weights: ``[W1, ..., WL]``; biases: ``[b1, ..., bL]``; updated in place.
+        hidden_activation: the hidden layers' activation name.
+        gram: the first layer on ``K = X^T X`` (:class:`GramFirstLayer`).
+    """
+
+    def __init__(self, X, Y, weights, biases, hidden_activation, gram=False):
+        self.W, self.b = list(weights), list(biases)
+        check_trainer_arrays(X, Y, self.W, self.b)
+        self.X, self.Y = X, Y
+        self.hidden = ACTIVATIONS[check_activation(hidden_activation, tuple(ACTIVATIONS))]
+        self.output = ACTIVATIONS["sigmoid"]
+        strategy = GramFirstLayer if gram else DirectFirstLayer
+        self.first_layer = strategy(X, self.W[0])
+
+    def forward(self):
+        """Each layer's output ``A_l = g(W_l A_{l-1} + b_l)``, and the output logits."""
+        L = len(self.W)
+        A = [self.X]
+        for l in range(L):
+            product = self.first_layer.product(self.W[0]) if l == 0 else self.W[l] @ A[l]
+            Z = product + self.b[l]
+            A.append((self.output if l == L - 1 else self.hidden).forward(Z))
+        return A, Z
+
+    def step(self, A, learning_rate):
+        """Backward pass and update from the forward pass's outputs ``A``.
+
+        ``dZ_L = A_L - Y`` (the sigmoid and the cross-entropy together), then for each
+        layer from the top: hand the gradient down with the old weights,
+        ``dZ_{l-1} = (W_l^T dZ_l) * g'(A_{l-1})``, and descend,
+        ``W_l -= lr dZ_l A_{l-1}^T / m``, ``b_l -= lr sum(dZ_l) / m``.
+        """
+        L = len(self.W)
+        m = self.X.shape[1]
+        dZ = A[L] - self.Y
+        for l in range(L - 1, -1, -1):
+            dZ_below = (self.W[l].T @ dZ) * self.hidden.slope(A[l]) if l > 0 else None
+            if l == 0:
+                self.first_layer.descend(self.W[0], self.b[0], dZ, learning_rate)
+            else:
+                self.W[l] -= learning_rate * (dZ @ A[l].T / m)
+                self.b[l] -= learning_rate * (np.sum(dZ, axis=1, keepdims=True) / m)
+            dZ = dZ_below
+
+    def run(self, num_steps, learning_rate):
+        """Take ``num_steps`` steps; return the cost before the first one (the cost at
+        the current parameters when ``num_steps`` is 0)."""
+        if num_steps < 0:
+            raise ValueError(f"num_steps must be >= 0; got {num_steps}")
+        if not learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0; got {learning_rate}")
+        cost = float("nan")
+        for step in range(max(num_steps, 1)):
+            A, ZL = self.forward()
+            if step == 0:
+                cost = _ops.cross_entropy_with_logits(ZL, self.Y, "numpy")
+                if num_steps == 0:
+                    break
+            self.step(A, learning_rate)
+        self.first_layer.finish(self.W[0])
+        return cost
+
+
+def make_trainer(X, Y, parameters, hidden, backend=None, gram=False):
+    """The backend's trainer over ``parameters`` ``{"W1", "b1", ..., "WL", "bL"}``.
+
+    A :class:`NumpyTrainer` or a compiled ``cnn_core.kernels.Trainer`` (by ``backend``,
+    default :func:`cnn_core.get_backend`), which updates the parameters' own arrays:
+    they must be writeable, C-contiguous and of X's dtype.
+    """
+    L = len(parameters) // 2
+    weights = [parameters[f"W{l}"] for l in range(1, L + 1)]
+    biases = [parameters[f"b{l}"] for l in range(1, L + 1)]
+    if _backend.resolve_backend(backend) == "cython":
+        return _backend.kernels().Trainer(X, Y, weights, biases, hidden, gram)
+    return NumpyTrainer(X, Y, weights, biases, hidden, gram)
+
+
+def use_gram_path(n_x, m, n_1, num_iterations, every):
+    """Whether the Gram path costs fewer flops than the direct one for this run.
+
+    Direct: each iteration multiplies by X twice in the first layer,
+    ``2 n_1 n_x m`` flops. Gram: ``K = X^T X`` once (``n_x m^2``) and ``W1 X`` once
+    (``n_1 n_x m``), then ``n_1 m^2`` per iteration, plus writing S into W1
+    (``n_1 m n_x``) at each of the ``num_iterations / every`` cost records. Only when
+    n_x > m can it win.
+    """
+    if n_x <= m or num_iterations <= 0:
+        return False
+    records = -(-num_iterations // every)
+    direct = num_iterations * 2 * n_1 * n_x * m
+    gram = n_x * m * m + n_1 * n_x * m + num_iterations * n_1 * m * m + records * n_1 * m * n_x
+    return gram < direct
+
+
+def check_gram(gram):
+    """``gram`` must be "auto", True or False."""
+    if gram not in ("auto", True, False):
+        raise ValueError(f"gram must be 'auto', True or False; got {gram!r}")
+    return gram
+
+
+def cost_reporter(print_cost, callback, line="Cost after iteration {}: {:f}"):
+    """The ``on_cost(i, cost)`` of a model: prints ``line.format(i, cost)`` (the notes'
+    line) when ``print_cost``, then calls ``callback(i, cost)`` unless it is None."""
+    def report(i, cost):
+        if print_cost:
+            print(line.format(i, cost))
+        if callback is not None:
+            callback(i, cost)
+
+    return report
+
+
+def gradient_descent(X, Y, parameters, hidden, learning_rate, num_iterations, every,
+                     on_cost, backend, gram=False):
+    """Full-batch gradient descent of ``[LINEAR -> hidden]*(L-1) -> LINEAR -> SIGMOID``.
+
+    Arguments:
+        X: ``(n_x, m)``; Y: ``(n_L, m)``, both of the parameters' dtype.
+        parameters: ``{"W1", "b1", ..., "WL", "bL"}``, the caller's own C-contiguous
+            arrays, updated in place.
+        hidden: the hidden layers' activation (``"relu"``, ``"tanh"`` or ``"identity"``).
+        num_iterations: the number of steps.
+        every: the cost-record interval; the cost is recorded at iterations 0, every,
+            2 every, ... below ``num_iterations``, and each ``(iteration, cost)`` is
+            passed to ``on_cost``.
+        gram: the first layer on ``K = X^T X`` (True), on X (False), or chosen by
+            :func:`use_gram_path` ("auto"). Both give the same iterates.
+
+    Returns:
+        The recorded costs. Between two records the trainer runs in one call (on
+        "cython", one compiled call that allocates nothing).
+    """
+    if check_gram(gram) == "auto":
+        gram = use_gram_path(X.shape[0], X.shape[1], parameters["W1"].shape[0],
+                             num_iterations, every)
+    if num_iterations <= 0:
+        return []
+    trainer = make_trainer(X, Y, parameters, hidden, backend, gram)
+    costs = []
+    for start in range(0, num_iterations, every):
+        cost = trainer.run(min(every, num_iterations - start), learning_rate)
+        costs.append(cost)
+        on_cost(start, cost)
+    return costs
