@@ -8,6 +8,8 @@ shapes (``X`` is ``(n_x, m)``: one column per example) and random-draw order:
 * :mod:`cnn_core.logistic` - logistic regression with a neural network mindset;
 * :mod:`cnn_core.shallow` - the one-hidden-layer tanh network;
 * :mod:`cnn_core.deep` - the L-layer ReLU/sigmoid network;
+* :mod:`cnn_core.training` - the training step, once per backend (the compiled trainer
+  and layer kernels are ``cnn_core.kernels``);
 * :mod:`cnn_core.datasets` - the planar, extra and cat vs non-cat data (the last two
   with the ``data`` extra);
 * :mod:`cnn_core.plotting` - the course's figures (with the ``plot`` extra).
@@ -26,7 +28,8 @@ from cnn_core._backend import (
     set_backend,
     use_backend,
 )
-from cnn_core import activations, datasets, deep, logistic, plotting, preprocessing, shallow
+from cnn_core import (activations, datasets, deep, logistic, plotting, preprocessing, shallow,
+                      training)
 
 __version__ = "0.1.0"
 
@@ -36,7 +39,8 @@ def get_include():
 
     Pass it both as Cython's ``include_path`` (it holds ``cnn_core/kernels.pxd`` and
     ``cnn_core/_blas.pxd``) and as the C compiler's ``include_dirs`` (it holds
-    ``cnn_core/_vmath.h``), as with ``numpy.get_include()``. See docs/kernels.md.
+    ``cnn_core/_vmath.h``), as with ``numpy.get_include()``: the folder that holds the
+    ``cnn_core`` package (site-packages, once installed). See docs/kernels.md.
     """
     import os
 
@@ -55,6 +59,7 @@ __all__ = [
     "plotting",
     "preprocessing",
     "shallow",
+    "training",
     "__version__",
     "get_include",
 ]

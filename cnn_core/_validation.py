@@ -335,6 +335,29 @@ def _check_parameter_array(name, arr, dtype, shape, meaning):
         raise ValueError(f"{name} must be writeable (the trainer updates it in place)")
 
 
+def _check_no_overlap(X, Y, weights, biases):
+    """The parameters a trainer writes share memory with no other array it reads."""
+    named = [("X", X), ("Y", Y)] + [(f"weights[{l}]", w) for l, w in enumerate(weights)] \
+        + [(f"biases[{l}]", b) for l, b in enumerate(biases)]
+    for i, (name, arr) in enumerate(named):
+        for other_name, other in named[max(i + 1, 2):]:
+            if np.may_share_memory(arr, other):
+                raise ValueError(f"{other_name} must not share memory with {name} (the "
+                                 "trainer writes the parameters in place)")
+
+
+def check_run_arguments(num_steps, learning_rate):
+    """A trainer's ``run`` arguments: an integer ``num_steps >= 0`` and a finite
+    ``learning_rate > 0``."""
+    if isinstance(num_steps, bool) or not isinstance(num_steps, numbers.Integral):
+        raise TypeError(f"num_steps must be an integer; got {num_steps!r}")
+    if num_steps < 0:
+        raise ValueError(f"num_steps must be >= 0; got {num_steps}")
+    if not (isinstance(learning_rate, numbers.Real) and 0 < learning_rate < float("inf")):
+        raise ValueError(f"learning_rate must be > 0 and finite; got {learning_rate!r}")
+    return int(num_steps), float(learning_rate)
+
+
 def check_trainer_arrays(X, Y, weights, biases, max_dimension=None):
     """The arrays of a trainer (``cnn_core.training``), checked; returns their dtype.
 
@@ -368,6 +391,7 @@ def check_trainer_arrays(X, Y, weights, biases, max_dimension=None):
     if Y.shape != (n_prev, m) or not Y.flags.c_contiguous:
         raise ValueError(f"Y must be C-contiguous of shape (n_L, m) = ({n_prev}, {m}); "
                          f"got {Y.shape}")
+    _check_no_overlap(X, Y, weights, biases)
     if max_dimension is not None:
         sizes = [("n_x", n_x), ("m", m)] + [(f"n_{l + 1}", w.shape[0])
                                           for l, w in enumerate(weights)]

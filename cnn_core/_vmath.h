@@ -9,7 +9,7 @@
  * (target_clones), so the same build runs on any x86-64 machine.
  *
  * Accuracy, measured against NumPy over [-40, 40] (tests/test_kernels.py checks it):
- * exp within 1 ulp, tanh within 5 ulp, sigmoid within 2 ulp. Inputs are finite
+ * exp within 1 ulp, tanh and sigmoid within 2 ulp. Inputs are finite
  * (cnn_core validates them before any kernel runs).
  */
 #ifndef CNN_CORE_VMATH_H

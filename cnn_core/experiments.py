@@ -293,28 +293,29 @@ def _fit(data, model, settings, seed, backend, callback):
     and the function's name."""
     X, Y = data.X, data.Y
     iterations, rate = settings["iterations"], settings["learning_rate"]
-    every = cost_every(data.name, model)  # the interval each function records at
+    every = cost_every(data.name, model)  # the interval each function is told to record at
     if model == "logistic":
         result = logistic.model(X, Y, X, Y, num_iterations=iterations, learning_rate=rate,
-                                backend=backend, callback=callback)
+                                backend=backend, callback=callback, cost_every=every)
         parameters = {"w": result["w"], "b": result["b"]}
         return parameters, result["costs"], every, ["sigmoid"], "logistic.model"
     deep_seed = 1 if seed is None else seed
     if model == "deep":
         parameters, costs = deep.L_layer_model(
             X, Y, settings["layers"], rate, iterations, backend=backend, return_costs=True,
-            seed=deep_seed, callback=callback)
+            seed=deep_seed, callback=callback, cost_every=every)
         n_layers = len(settings["layers"]) - 1
         return (parameters, costs, every, ["relu"] * (n_layers - 1) + ["sigmoid"],
                 "deep.L_layer_model")
     if data.image_shape is not None:  # the notes' one-hidden-layer net for images
         parameters, costs = deep.two_layer_model(
             X, Y, [data.n_x, settings["hidden"], 1], rate, iterations, backend=backend,
-            return_costs=True, seed=deep_seed, callback=callback)
+            return_costs=True, seed=deep_seed, callback=callback, cost_every=every)
         return parameters, costs, every, ["relu", "sigmoid"], "deep.two_layer_model"
     parameters, costs = shallow.nn_model(X, Y, settings["hidden"], iterations,
                                          learning_rate=rate, backend=backend,
-                                         return_costs=True, callback=callback)
+                                         return_costs=True, callback=callback,
+                                         cost_every=every)
     return parameters, costs, every, ["tanh", "sigmoid"], "shallow.nn_model"
 
 

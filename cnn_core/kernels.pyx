@@ -14,8 +14,8 @@ Arrays:
 * outputs (``Z=``, ``A=``, ``dZ=``, ``dA_prev=``, ``dW=``, ``db=``) are allocated when
   left as None; when given, they must be C-contiguous, writeable, of the right shape and
   dtype, and must not overlap an input. They are overwritten and returned.
-* NaN or inf in an input propagates to the outputs; the chapter modules refuse them
-  before calling a kernel.
+* values are not checked for NaN or inf (a check would read every input again); the
+  chapter modules refuse them before calling a kernel.
 
 ``activation`` is a name (``"identity"``, ``"relu"``, ``"sigmoid"``, ``"tanh"``) or its
 code in ``ACTIVATION_CODES``. :class:`Trainer` runs whole training loops.
@@ -23,6 +23,8 @@ code in ``ACTIVATION_CODES``. :class:`Trainer` runs whole training loops.
 For other Cython extensions, ``kernels.pxd`` declares the unchecked ``nogil`` loops
 behind these functions (``linear_activation_forward_raw`` and the others).
 """
+import operator
+
 import numpy as np
 
 from libc.float cimport DBL_EPSILON, DBL_MIN, FLT_EPSILON, FLT_MIN
@@ -36,8 +38,7 @@ from cnn_core._vmath cimport (IDENTITY, RELU, SIGMOID, TANH, activate, add_bias_
 from cnn_core._trainer import Trainer
 
 __all__ = ["ACTIVATION_CODES", "Trainer", "activation_backward", "cross_entropy",
-           "cross_entropy_with_logits", "linear_activation_forward", "linear_backward",
-           "vectorised_math"]
+           "cross_entropy_with_logits", "linear_activation_forward", "linear_backward"]
 
 #: The activations' codes, the ``code`` of each entry of cnn_core.activations.ACTIVATIONS.
 ACTIVATION_CODES = {"identity": IDENTITY, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH}
@@ -97,7 +98,12 @@ def _activation_code(activation):
             raise ValueError(f"activation must be one of {sorted(ACTIVATION_CODES)}; "
                              f"got {activation!r}")
         return ACTIVATION_CODES[activation]
-    code = int(activation)
+    try:
+        if isinstance(activation, bool):
+            raise TypeError
+        code = operator.index(activation)
+    except TypeError:
+        raise TypeError(f"activation must be a name or an integer code; got {activation!r}") from None
     if not is_activation(code):
         raise ValueError(f"activation code must be one of {sorted(ACTIVATION_CODES.values())} "
                          f"({ACTIVATION_CODES}); got {activation!r}")
@@ -172,7 +178,7 @@ def linear_activation_forward(A_prev, W, b, activation, *, Z=None, A=None):
     Arguments:
         A_prev: ``(n_prev, m)``, C- or Fortran-contiguous.
         W: ``(n, n_prev)``, C- or Fortran-contiguous.
-        b: ``(n, 1)``, any strides.
+        b: ``(n, 1)``, any strides (copied when not contiguous).
         activation: a name or code of ``ACTIVATION_CODES``.
         Z, A: optional ``(n, m)`` outputs. For ``"identity"`` with ``A`` None, A is Z.
 
@@ -190,6 +196,9 @@ def linear_activation_forward(A_prev, W, b, activation, *, Z=None, A=None):
     a_fortran = _check_matrix("A_prev", A_prev, (n_prev, m), "(n_prev, m)")
     if b.shape != (n, 1):
         raise ValueError(f"b must have shape (n, 1) = ({n}, 1); got {b.shape}")
+    # n values: a contiguous copy of a strided b costs nothing, and a stride that is not
+    # a whole number of elements (a field of a structured array) cannot be indexed.
+    b = np.ascontiguousarray(b)
     inputs = {"A_prev": A_prev, "W": W, "b": b}
     Z = _output("Z", Z, (n, m), dtype, "(n, m)", inputs)
     if A is None and code == IDENTITY:
@@ -354,11 +363,11 @@ cdef double _cross_entropy_with_logits(const floating[:, ::1] Z, const floating[
     return cost
 
 
-def vectorised_math(function, x_array, out_array):
+def _vectorised_math(function, x_array, out_array):
     """``out = f(x)`` with the vectorised ``exp``, ``tanh`` or ``sigmoid`` of ``_vmath.h``.
 
-    The kernels' activations use these; this entry point lets tests measure their
-    accuracy against the C library. ``x_array`` and ``out_array`` are 1-D contiguous
+    The kernels' activations use these; this private entry point lets the tests measure
+    their accuracy against the C library. ``x_array`` and ``out_array`` are 1-D contiguous
     float64 of one length.
     """
     cdef const double[::1] x = x_array

@@ -147,7 +147,7 @@ def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0
         X_train: ``(n_x, m_train)``; Y_train: ``(1, m_train)`` labels in [0, 1].
         X_test: ``(n_x, m_test)``; Y_test: ``(1, m_test)`` labels in [0, 1].
         num_iterations, learning_rate: of gradient descent.
-        print_cost: print the cost every 100 iterations and both accuracies.
+        print_cost: print each recorded cost and both accuracies.
         gram: the training path, as in :func:`optimize`.
         callback: called as ``callback(i, cost)`` at every recorded cost, after the
             line ``print_cost`` prints.

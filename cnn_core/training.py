@@ -24,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_core import _backend, _ops
-from cnn_core._validation import check_trainer_arrays
+from cnn_core._validation import (check_nonnegative_int, check_positive_int,
+                                  check_run_arguments, check_trainer_arrays)
 from cnn_core.activations import ACTIVATIONS, check_activation
 
 
@@ -78,6 +79,19 @@ class GramFirstLayer:
         self.S[...] = 0
 
 
+def _activation_name(activation):
+    """An activation's name, given by name or by its kernel code (as the compiled
+    trainer accepts both)."""
+    if isinstance(activation, str):
+        return check_activation(activation, tuple(ACTIVATIONS))
+    by_code = {a.code: name for name, a in ACTIVATIONS.items()}
+    if isinstance(activation, bool) or not isinstance(activation, int) \
+            or activation not in by_code:
+        raise ValueError(f"activation must be one of {list(ACTIVATIONS)} or a code of "
+                         f"{by_code}; got {activation!r}")
+    return by_code[activation]
+
+
 class NumpyTrainer:
     """Full-batch gradient descent in NumPy; the arguments of ``kernels.Trainer``.
 
@@ -92,7 +106,7 @@ class NumpyTrainer:
         self.W, self.b = list(weights), list(biases)
         check_trainer_arrays(X, Y, self.W, self.b)
         self.X, self.Y = X, Y
-        self.hidden = ACTIVATIONS[check_activation(hidden_activation, tuple(ACTIVATIONS))]
+        self.hidden = ACTIVATIONS[_activation_name(hidden_activation)]
         self.output = ACTIVATIONS["sigmoid"]
         strategy = GramFirstLayer if gram else DirectFirstLayer
         self.first_layer = strategy(X, self.W[0])
@@ -130,10 +144,7 @@ class NumpyTrainer:
     def run(self, num_steps, learning_rate):
         """Take ``num_steps`` steps; return the cost before the first one (the cost at
         the current parameters when ``num_steps`` is 0)."""
-        if num_steps < 0:
-            raise ValueError(f"num_steps must be >= 0; got {num_steps}")
-        if not learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0; got {learning_rate}")
+        num_steps, learning_rate = check_run_arguments(num_steps, learning_rate)
         cost = float("nan")
         for step in range(max(num_steps, 1)):
             A, ZL = self.forward()
@@ -142,7 +153,8 @@ class NumpyTrainer:
                 if num_steps == 0:
                     break
             self.step(A, learning_rate)
-        self.first_layer.finish(self.W[0])
+        if num_steps > 0:
+            self.first_layer.finish(self.W[0])
         return cost
 
 
@@ -217,6 +229,8 @@ def gradient_descent(X, Y, parameters, hidden, learning_rate, num_iterations, ev
         The recorded costs. Between two records the trainer runs in one call (on
         "cython", one compiled call that allocates nothing).
     """
+    num_iterations = check_nonnegative_int("num_iterations", num_iterations)
+    every = check_positive_int("every", every)
     if check_gram(gram) == "auto":
         gram = use_gram_path(X.shape[0], X.shape[1], parameters["W1"].shape[0],
                              num_iterations, every)

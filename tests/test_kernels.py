@@ -203,7 +203,8 @@ def test_activation_backward_refuses_bad_arguments(K, case):
         dA, message = np.ones((3, 4)), r"dA must have shape Z.shape"
     else:
         dA, message = dA.astype(np.float32), "dtype"
-    with pytest.raises((ValueError, TypeError), match=message):
+    error = TypeError if case == "dtype" else ValueError
+    with pytest.raises(error, match=message):
         K.activation_backward(dA, Z, "tanh", **args)
 
 
@@ -215,25 +216,52 @@ def test_read_only_inputs_are_accepted(K):
     np.testing.assert_allclose(Z, W @ A_prev + b, rtol=1e-14)
 
 
+COST_CASES = {
+    "Y shape": (np.full((1, 5), 0.5), np.ones((1, 4)), r"Y must have shape \w+\.shape"),
+    "empty": (np.ones((1, 0)), np.ones((1, 0)), "must hold at least one example"),
+    "Fortran": (np.asfortranarray(np.full((2, 5), 0.5)), np.ones((2, 5)),
+                "must be C-contiguous"),
+}
+
+
 @pytest.mark.parametrize("name", ["cross_entropy", "cross_entropy_with_logits"])
-@pytest.mark.parametrize("case", ["shape", "empty", "Fortran"])
+@pytest.mark.parametrize("case", COST_CASES, ids=list(COST_CASES))
 def test_costs_refuse_bad_arguments(K, name, case):
-    A = np.full((1, 5), 0.5)
-    Y = {"shape": np.ones((1, 4)), "empty": np.ones((1, 0)),
-         "Fortran": np.asfortranarray(np.ones((2, 5)))[:1]}[case]
-    if case == "empty":
-        A = np.ones((1, 0))
-    if case == "Fortran":
-        A, Y = np.asfortranarray(np.full((2, 5), 0.5)), np.ones((2, 5))
-    with pytest.raises(ValueError):
-        getattr(K, name)(A, Y)
+    first, Y, message = COST_CASES[case]
+    with pytest.raises(ValueError, match=message):
+        getattr(K, name)(first, Y)
+
+
+@pytest.mark.parametrize("view", ["strided", "negative stride", "zero stride", "structured field"])
+def test_a_bias_of_any_strides_is_read_right(K, view):
+    A_prev, W, _ = _layer(3, 4, 5, np.float64)
+    values = np.array([[1.0], [2.0], [3.0]])
+    if view == "strided":
+        b = np.repeat(values, 2, axis=0)[::2]
+    elif view == "negative stride":
+        b = values[::-1].copy()[::-1]
+    elif view == "zero stride":
+        values = np.full((3, 1), 2.5)
+        b = np.broadcast_to(np.array([[2.5]]), (3, 1))
+    else:
+        record = np.zeros(3, dtype=[("a", "f8"), ("c", "i4")])
+        record["a"] = values[:, 0]
+        b = record["a"].reshape(3, 1)
+    Z, _ = K.linear_activation_forward(A_prev, W, b, "identity")
+    np.testing.assert_allclose(Z, W @ A_prev + values, rtol=1e-14)
+
+
+@pytest.mark.parametrize("activation", [2.9, True, "1"])
+def test_an_activation_code_must_be_an_integer_or_a_name(K, activation):
+    A_prev, W, b = _layer(3, 4, 5, np.float64)
+    with pytest.raises((TypeError, ValueError), match="activation"):
+        K.linear_activation_forward(A_prev, W, b, activation)
 
 
 def test_the_public_module_lists_its_api(K):
     assert set(K.__all__) == {"ACTIVATION_CODES", "Trainer", "activation_backward",
                               "cross_entropy", "cross_entropy_with_logits",
-                              "linear_activation_forward", "linear_backward",
-                              "vectorised_math"}
+                              "linear_activation_forward", "linear_backward"}
     assert all(getattr(K, name).__doc__ for name in K.__all__ if name != "ACTIVATION_CODES")
 
 
@@ -246,7 +274,7 @@ def test_vectorised_math_is_accurate_to_a_few_ulp(K, function, bound):
     x = np.concatenate([np.linspace(-40, 40, 40001), np.geomspace(1e-300, 1, 500),
                         -np.geomspace(1e-300, 1, 500), [0.0]])
     out = np.empty_like(x)
-    K.vectorised_math(function, x, out)
+    K._vectorised_math(function, x, out)
     e = np.exp(-np.abs(x))
     want = {"exp": np.exp(x), "tanh": np.tanh(x),
             "sigmoid": np.where(x >= 0, 1 / (1 + e), e / (1 + e))}[function]
@@ -256,9 +284,9 @@ def test_vectorised_math_is_accurate_to_a_few_ulp(K, function, bound):
 def test_vectorised_math_at_the_extremes(K):
     x = np.array([-1000.0, -709.0, 709.0, 1000.0])
     out = np.empty_like(x)
-    K.vectorised_math("tanh", x, out)
+    K._vectorised_math("tanh", x, out)
     assert out.tolist() == [-1.0, -1.0, 1.0, 1.0]
-    K.vectorised_math("sigmoid", x, out)
+    K._vectorised_math("sigmoid", x, out)
     assert out[0] == 0.0 and out[1] < 1e-300 and out[2] == 1.0 and out[3] == 1.0
     with pytest.raises(ValueError, match="function must be"):
-        K.vectorised_math("log", x, out)
+        K._vectorised_math("log", x, out)

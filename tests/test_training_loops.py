@@ -141,6 +141,12 @@ def _frozen(arr):
     return arr
 
 
+def _overlapping_X_and_W1(args):
+    buffer = np.ones(40)
+    return {"X": buffer[:20].reshape(4, 5), "weights": [buffer[15:27].reshape(3, 4),
+                                                        args["weights"][1]]}
+
+
 TRAINER_CASES = {
     "layer counts": (lambda a: dict(biases=a["biases"][:1]), ValueError, "same number"),
     "Fortran weight": (lambda a: dict(weights=[np.asfortranarray(a["weights"][0]),
@@ -162,6 +168,11 @@ TRAINER_CASES = {
     "int X": (lambda a: dict(X=a["X"].astype(np.int64)), TypeError, "X must be a float64"),
     "activation": (lambda a: dict(hidden_activation="softplus"), ValueError,
                    "activation must be one of"),
+    "weight overlaps X": (lambda a: _overlapping_X_and_W1(a), ValueError,
+                          r"weights\[0\] must not share memory with X"),
+    "bias inside a weight": (lambda a: dict(biases=[a["weights"][0].reshape(-1)[:3].reshape(3, 1),
+                                                    a["biases"][1]]),
+                             ValueError, r"biases\[0\] must not share memory with weights\[0\]"),
 }
 
 
@@ -176,11 +187,57 @@ def test_trainer_refuses_bad_buffers(case):
 
 @pytest.mark.parametrize("num_steps, learning_rate, message", [
     (-1, 0.1, "num_steps must be >= 0"), (1, float("nan"), "learning_rate must be > 0"),
-    (1, 0.0, "learning_rate must be > 0")])
-def test_trainer_run_refuses_bad_arguments(num_steps, learning_rate, message):
-    trainer = _backend.kernels().Trainer(**_trainer_args())
-    with pytest.raises(ValueError, match=message):
+    (1, 0.0, "learning_rate must be > 0"), (1, float("inf"), "learning_rate must be > 0 and finite"),
+    (1.5, 0.1, "num_steps must be an integer")])
+def test_run_refuses_bad_arguments_on_both_trainers(backend, num_steps, learning_rate, message):
+    args = _trainer_args()
+    trainer = training.make_trainer(args["X"], args["Y"], {
+        "W1": args["weights"][0], "b1": args["biases"][0],
+        "W2": args["weights"][1], "b2": args["biases"][1]}, "relu", backend)
+    with pytest.raises((ValueError, TypeError), match=message):
         trainer.run(num_steps, learning_rate)
+
+
+def test_both_trainers_take_an_activation_code():
+    args = _trainer_args()
+    numpy_trainer = training.NumpyTrainer(**dict(args, hidden_activation=3))
+    assert numpy_trainer.hidden.name == "tanh"
+    with pytest.raises(ValueError, match="activation must be one of"):
+        training.NumpyTrainer(**dict(args, hidden_activation=9))
+
+
+def test_a_trainer_serves_one_thread_at_a_time():
+    import threading
+
+    parameters, X, Y = random_network([300, 200, 1], 2000, seed=9)
+    trainer = training.make_trainer(X, Y, parameters, "relu", "cython")
+    errors = []
+    started = threading.Event()
+
+    def long_run():
+        started.set()
+        trainer.run(300, 1e-3)
+
+    worker = threading.Thread(target=long_run)
+    worker.start()
+    started.wait()
+    for _ in range(200):  # the long run holds the trainer meanwhile
+        try:
+            trainer.run(1, 1e-3)
+        except RuntimeError as exc:
+            errors.append(str(exc))
+            break
+    worker.join()
+    assert errors and "already running" in errors[0]
+    assert np.isfinite(trainer.run(1, 1e-3))  # free again afterwards
+
+
+@pytest.mark.parametrize("every, message", [(0, "every must be"), (-5, "every must be")])
+def test_gradient_descent_refuses_a_bad_record_interval(every, message):
+    parameters, X, Y = random_network([4, 3, 1], 5)
+    with pytest.raises(ValueError, match=message):
+        training.gradient_descent(X, Y, parameters, "relu", 0.1, 10, every,
+                                  lambda i, c: None, "numpy", "auto")
 
 
 # ---------------------------------------------------------------------------------------
@@ -212,6 +269,11 @@ def test_the_two_trainers_agree_step_by_step(dims, hidden, m, gram, dtype):
         for key in parameters:
             assert_close(own["cython"][key], own["numpy"][key], rtol=tol, atol=tol,
                          what=f"{key} after step {step + 1}")
+    costs = {backend: trainer.run(7, 0.5) for backend, trainer in trainers.items()}
+    assert costs["cython"] == pytest.approx(costs["numpy"], rel=tol)
+    for key in parameters:
+        assert_close(own["cython"][key], own["numpy"][key], rtol=tol, atol=tol,
+                     what=f"{key} after a run of 7 steps")
     assert not np.allclose(own["numpy"]["W1"], parameters["W1"])  # they did move
 
 
