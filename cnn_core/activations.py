@@ -14,6 +14,7 @@ these formulas in ``kernels.pyx`` and ``_vmath.pxd``) are both dispatched throug
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Callable
 
@@ -144,6 +145,26 @@ ACTIVATIONS = {
     "tanh": Activation("tanh", 3, np.tanh, lambda A: 1 - A * A,
                        "g'(z) = 1 - a^2, a = tanh(z)"),
 }
+
+
+def resolve_activation(activation):
+    """The :class:`Activation` given by its name or by its integer ``code``.
+
+    Raises TypeError for anything else (a float, a bool) and ValueError for an unknown
+    name or code. The compiled kernels and both trainers resolve activations here.
+    """
+    if isinstance(activation, str):
+        if activation in ACTIVATIONS:
+            return ACTIVATIONS[activation]
+    elif isinstance(activation, bool) or not isinstance(activation, numbers.Integral):
+        raise TypeError(f"activation must be a name or an integer code; got {activation!r}")
+    else:
+        for entry in ACTIVATIONS.values():
+            if entry.code == activation:
+                return entry
+    codes = {name: a.code for name, a in ACTIVATIONS.items()}
+    raise ValueError(f"activation must be one of {list(ACTIVATIONS)} or their codes {codes}; "
+                     f"got {activation!r}")
 
 
 def check_activation(activation, allowed=("relu", "sigmoid", "tanh")):

@@ -23,9 +23,9 @@ code in ``ACTIVATION_CODES``. :class:`Trainer` runs whole training loops.
 For other Cython extensions, ``kernels.pxd`` declares the unchecked ``nogil`` loops
 behind these functions (``linear_activation_forward_raw`` and the others).
 """
-import operator
-
 import numpy as np
+
+from cnn_core.activations import resolve_activation
 
 from libc.float cimport DBL_EPSILON, DBL_MIN, FLT_EPSILON, FLT_MIN
 from libc.math cimport log, log1p
@@ -92,22 +92,9 @@ cdef double cross_entropy_with_logits_raw(const floating* Z, const floating* Y,
 # ---------------------------------------------------------------------------------------
 
 def _activation_code(activation):
-    """The code of an activation given by name or code."""
-    if isinstance(activation, str):
-        if activation not in ACTIVATION_CODES:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATION_CODES)}; "
-                             f"got {activation!r}")
-        return ACTIVATION_CODES[activation]
-    try:
-        if isinstance(activation, bool):
-            raise TypeError
-        code = operator.index(activation)
-    except TypeError:
-        raise TypeError(f"activation must be a name or an integer code; got {activation!r}") from None
-    if not is_activation(code):
-        raise ValueError(f"activation code must be one of {sorted(ACTIVATION_CODES.values())} "
-                         f"({ACTIVATION_CODES}); got {activation!r}")
-    return code
+    """The kernel code of an activation given by name or code (see
+    cnn_core.activations.resolve_activation)."""
+    return resolve_activation(activation).code
 
 
 def _common_dtype(**arrays):

@@ -26,7 +26,7 @@ import numpy as np
 from cnn_core import _backend, _ops
 from cnn_core._validation import (check_nonnegative_int, check_positive_int,
                                   check_run_arguments, check_trainer_arrays)
-from cnn_core.activations import ACTIVATIONS, check_activation
+from cnn_core.activations import ACTIVATIONS, resolve_activation
 
 
 class DirectFirstLayer:
@@ -79,19 +79,6 @@ class GramFirstLayer:
         self.S[...] = 0
 
 
-def _activation_name(activation):
-    """An activation's name, given by name or by its kernel code (as the compiled
-    trainer accepts both)."""
-    if isinstance(activation, str):
-        return check_activation(activation, tuple(ACTIVATIONS))
-    by_code = {a.code: name for name, a in ACTIVATIONS.items()}
-    if isinstance(activation, bool) or not isinstance(activation, int) \
-            or activation not in by_code:
-        raise ValueError(f"activation must be one of {list(ACTIVATIONS)} or a code of "
-                         f"{by_code}; got {activation!r}")
-    return by_code[activation]
-
-
 class NumpyTrainer:
     """Full-batch gradient descent in NumPy; the arguments of ``kernels.Trainer``.
 
@@ -106,7 +93,7 @@ class NumpyTrainer:
         self.W, self.b = list(weights), list(biases)
         check_trainer_arrays(X, Y, self.W, self.b)
         self.X, self.Y = X, Y
-        self.hidden = ACTIVATIONS[_activation_name(hidden_activation)]
+        self.hidden = resolve_activation(hidden_activation)
         self.output = ACTIVATIONS["sigmoid"]
         strategy = GramFirstLayer if gram else DirectFirstLayer
         self.first_layer = strategy(X, self.W[0])

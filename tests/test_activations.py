@@ -131,3 +131,16 @@ def test_a_renumbered_kernel_enum_is_refused_at_import(monkeypatch):
     monkeypatch.setattr(_backend.kernels(), "ACTIVATION_CODES", swapped)
     with pytest.raises(ImportError, match="rebuild the extension"):
         _ops._check_activation_codes()
+
+
+@pytest.mark.parametrize("given, expected", [("tanh", "tanh"), (3, "tanh"), (np.int64(1), "relu"),
+                                             ("identity", "identity")])
+def test_resolve_activation_takes_a_name_or_a_code(given, expected):
+    assert activations.resolve_activation(given).name == expected
+
+
+@pytest.mark.parametrize("given, error", [("softplus", ValueError), (9, ValueError),
+                                          (True, TypeError), (2.0, TypeError), (None, TypeError)])
+def test_resolve_activation_refuses_anything_else(given, error):
+    with pytest.raises(error, match="activation must be"):
+        activations.resolve_activation(given)

@@ -139,7 +139,7 @@ FORWARD_CASES = {
     "A Fortran": (dict(A=np.asfortranarray(np.empty((3, 5)))), ValueError,
                   "A must be C-contiguous"),
     "Z overlaps A_prev": ("alias", ValueError, "Z must not overlap A_prev"),
-    "activation code": (dict(activation=17), ValueError, "activation code must be one of"),
+    "activation code": (dict(activation=17), ValueError, "activation must be one of"),
     "activation name": (dict(activation="softplus"), ValueError, "activation must be one of"),
     "A_prev strided": (dict(A_prev=np.ones((4, 10))[:, ::2]), ValueError,
                        "A_prev must be C- or Fortran-contiguous"),
