@@ -345,6 +345,9 @@ def peak_gemm_rate(dtype, size=2048, repeats=5):
 def machine_facts():
     facts = {"python": sys.version.split()[0], "numpy": np.__version__,
              "machine": platform.machine(), "cores": os.cpu_count()}
+    if cnn_core.HAVE_EXTENSION:
+        from cnn_core import kernels
+        facts["cnn_core trainer build"] = kernels.TRAINER_BUILD
     try:
         from threadpoolctl import threadpool_info
         facts["blas"] = [(i["internal_api"], i.get("architecture"), i["num_threads"])

@@ -18,7 +18,9 @@ Arrays:
   chapter modules refuse them before calling a kernel.
 
 ``activation`` is a name (``"identity"``, ``"relu"``, ``"sigmoid"``, ``"tanh"``) or its
-code in ``ACTIVATION_CODES``. :class:`Trainer` runs whole training loops.
+code in ``ACTIVATION_CODES``. :class:`Trainer` runs whole training loops; it is compiled
+twice, for baseline x86-64 and with AVX-512, and ``TRAINER_BUILD`` says which one this
+CPU got (the same numbers either way).
 
 For other Cython extensions, ``kernels.pxd`` declares the unchecked ``nogil`` loops
 behind these functions (``linear_activation_forward_raw`` and the others).
@@ -35,7 +37,47 @@ from cnn_core._vmath cimport (IDENTITY, RELU, SIGMOID, TANH, activate, add_bias_
                               cnn_vm_exp_d, cnn_vm_sigmoid_d, cnn_vm_tanh_d, is_activation,
                               logistic_loss, times_slope)
 
-from cnn_core._trainer import Trainer
+
+cdef extern from *:
+    """
+    /* Whether the CPU runs the AVX-512 build of the trainer (the flags of setup.py). */
+    static int cnn_cpu_has_avx512(void)
+    {
+    #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
+            && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    #else
+        return 0;
+    #endif
+    }
+    """
+    int cnn_cpu_has_avx512() nogil
+
+
+def _load_trainer():
+    """The trainer module for this CPU: the AVX-512 build when it was compiled and the
+    CPU has the features, unless ``CNN_CORE_TRAINER_BUILD=baseline`` asks for the
+    baseline; returns ``(module, build name)``."""
+    import importlib
+    import os
+
+    wanted = os.environ.get("CNN_CORE_TRAINER_BUILD", "").strip().lower()
+    if wanted not in ("", "baseline", "avx512"):
+        raise ImportError(f"CNN_CORE_TRAINER_BUILD must be 'baseline' or 'avx512'; got {wanted!r}")
+    if wanted != "baseline" and cnn_cpu_has_avx512():
+        try:
+            return importlib.import_module("cnn_core._trainer_avx512"), "avx512"
+        except ImportError:
+            if wanted == "avx512":
+                raise
+    elif wanted == "avx512":
+        raise ImportError("CNN_CORE_TRAINER_BUILD=avx512, but this CPU lacks AVX-512")
+    return importlib.import_module("cnn_core._trainer"), "baseline"
+
+
+_trainer_module, TRAINER_BUILD = _load_trainer()
+Trainer = _trainer_module.Trainer
 
 __all__ = ["ACTIVATION_CODES", "Trainer", "activation_backward", "cross_entropy",
            "cross_entropy_with_logits", "linear_activation_forward", "linear_backward"]

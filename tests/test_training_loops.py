@@ -1,5 +1,6 @@
 """The compiled whole-training loops: agreement with the NumPy reference, no allocation
 inside the loop, memory no larger than the reference's, and clear errors."""
+import os
 import tracemalloc
 
 import numpy as np
@@ -312,3 +313,54 @@ def test_logistic_and_shallow_models_train_in_float32(backend):
     np.random.seed(0)
     parameters = shallow.nn_model(X, Y, 3, num_iterations=300, backend=backend)
     assert all(v.dtype == np.float32 for v in parameters.values())
+
+
+# ---------------------------------------------------------------------------------------
+# The trainer's two builds (baseline x86-64 and AVX-512): the same numbers.
+# ---------------------------------------------------------------------------------------
+
+def _trainer_builds():
+    import importlib
+
+    builds = {}
+    for name in ("_trainer", "_trainer_avx512"):
+        try:
+            builds[name] = importlib.import_module(f"cnn_core.{name}")
+        except ImportError:
+            pass
+    return builds
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dims, hidden, m, gram", TRAINER_NETWORKS)
+def test_the_trainer_builds_give_identical_numbers(dims, hidden, m, gram, dtype):
+    builds = _trainer_builds()
+    if len(builds) < 2 or _backend.kernels().TRAINER_BUILD != "avx512":
+        pytest.skip("this machine or build has no AVX-512 trainer to compare with the baseline")
+    parameters, X, Y = random_network(dims, m, seed=11, dtype=dtype)
+    results = {}
+    for name, module in builds.items():
+        own = {k: v.copy() for k, v in parameters.items()}
+        L = len(dims) - 1
+        trainer = module.Trainer(X, Y, [own[f"W{l}"] for l in range(1, L + 1)],
+                                 [own[f"b{l}"] for l in range(1, L + 1)], hidden, gram)
+        costs = [trainer.run(k, 0.3) for k in (1, 5, 20)]
+        results[name] = (costs, own)
+    (costs_a, own_a), (costs_b, own_b) = results.values()
+    assert costs_a == costs_b
+    for key in parameters:
+        np.testing.assert_array_equal(own_a[key], own_b[key], err_msg=key)
+
+
+def test_the_baseline_trainer_build_can_be_asked_for():
+    import subprocess
+    import sys
+
+    code = "import cnn_core.kernels as K; print(K.TRAINER_BUILD, K.Trainer.__module__)"
+    env = dict(os.environ, CNN_CORE_TRAINER_BUILD="baseline")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["baseline", "cnn_core._trainer"]
+    env["CNN_CORE_TRAINER_BUILD"] = "sse9"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert "CNN_CORE_TRAINER_BUILD must be 'baseline' or 'avx512'" in result.stderr
