@@ -400,3 +400,10 @@ def check_trainer_arrays(X, Y, weights, biases, max_dimension=None):
                 raise ValueError(f"{name} = {value} exceeds the BLAS integer range "
                                  f"(at most {max_dimension})")
     return dtype
+
+
+def check_gram(gram):
+    """``gram`` must be "auto", True or False."""
+    if gram not in ("auto", True, False):
+        raise ValueError(f"gram must be 'auto', True or False; got {gram!r}")
+    return gram

@@ -114,8 +114,10 @@ class Activation:
     :meth:`backward` is ``dZ = dA * slope(forward(Z))`` for callers that hold Z (the
     course's ``relu_backward(dA, cache)``). ``code`` is the activation's number in the
     compiled kernels (``cnn_core.kernels.ACTIVATION_CODES``, checked against this table
-    when ``cnn_core._ops`` is imported and by a test), and ``derivative`` the slope in
-    words. The JAX reference (``cnn_core.reference.ops.ACTIVATIONS``) has the same names.
+    when ``cnn_core._ops`` is imported and by a test), ``derivative`` the slope in
+    words, and ``jax`` the JAX function that states the activation for autodiff (a
+    dotted name, resolved by ``cnn_core.reference.ops`` so that this module needs no
+    JAX); a test checks ``slope`` against ``jax.grad`` of it.
     """
 
     name: str
@@ -123,6 +125,7 @@ class Activation:
     forward: Callable[[np.ndarray], np.ndarray]
     slope: Callable[[np.ndarray], np.ndarray]
     derivative: str
+    jax: str
 
     def backward(self, dA, Z):
         """``dZ = dA * g'(Z)``, a new array of Z's shape."""
@@ -137,13 +140,16 @@ def _relu_slope(A):
 #: The layer activations by name, each an :class:`Activation`: ``"relu"``,
 #: ``"sigmoid"``, ``"tanh"`` and ``"identity"``.
 ACTIVATIONS = {
-    "identity": Activation("identity", 0, lambda Z: Z, np.ones_like, "g'(z) = 1"),
+    "identity": Activation("identity", 0, lambda Z: Z, np.ones_like, "g'(z) = 1",
+                           "jax.numpy.positive"),
+    # jax.nn.relu's derivative at exactly 0 is 0, the course's convention (that of
+    # jnp.maximum(z, 0) would be 0.5).
     "relu": Activation("relu", 1, lambda Z: np.maximum(Z, 0), _relu_slope,
-                       "g'(z) = 1 if z > 0 else 0, that is 1 where a > 0"),
+                       "g'(z) = 1 if z > 0 else 0, that is 1 where a > 0", "jax.nn.relu"),
     "sigmoid": Activation("sigmoid", 2, _stable_sigmoid, lambda A: A * (1 - A),
-                          "g'(z) = a (1 - a), a = sigmoid(z)"),
+                          "g'(z) = a (1 - a), a = sigmoid(z)", "jax.nn.sigmoid"),
     "tanh": Activation("tanh", 3, np.tanh, lambda A: 1 - A * A,
-                       "g'(z) = 1 - a^2, a = tanh(z)"),
+                       "g'(z) = 1 - a^2, a = tanh(z)", "jax.numpy.tanh"),
 }
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from cnn_core import _ops, training
 from cnn_core._backend import resolve_backend
 from cnn_core._validation import (
+    check_gram,
     as_float_array,
     as_labels,
     check_binary_output,
@@ -373,7 +374,7 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
         X, Y, parameters, learning_rate, num_iterations, print_cost,
         resolve_backend(backend),
         "Cost after iteration {}: {}",
-        training.check_gram(gram), callback, cost_every,
+        check_gram(gram), callback, cost_every,
     )
     return (parameters, costs) if return_costs else parameters
 
@@ -409,7 +410,7 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
         X, Y, parameters, learning_rate, num_iterations, print_cost,
         resolve_backend(backend),
         "Cost after iteration {}: {:f}",
-        training.check_gram(gram), callback, cost_every,
+        check_gram(gram), callback, cost_every,
     )
     return (parameters, costs) if return_costs else parameters
 

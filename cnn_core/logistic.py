@@ -20,6 +20,7 @@ import numpy as np
 from cnn_core import _ops, training
 from cnn_core._backend import resolve_backend
 from cnn_core._validation import (
+    check_gram,
     as_float_array,
     as_labels,
     check_bias,
@@ -120,7 +121,7 @@ def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=Fal
     num_iterations = check_nonnegative_int("num_iterations", num_iterations)
     learning_rate = check_learning_rate(learning_rate)
     return _optimize(w.copy(), b, X, Y, num_iterations, learning_rate, print_cost,
-                     resolve_backend(backend), training.check_gram(gram),
+                     resolve_backend(backend), check_gram(gram),
                      cost_every=check_positive_int("cost_every", cost_every))
 
 
@@ -175,7 +176,7 @@ def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0
 
     w, b = initialize_with_zeros(X_train.shape[0])
     params, _, costs = _optimize(w, b, X_train, Y_train, num_iterations, learning_rate,
-                                 print_cost, backend, training.check_gram(gram), callback,
+                                 print_cost, backend, check_gram(gram), callback,
                                  check_positive_int("cost_every", cost_every))
     w, b = params["w"], params["b"]
     Y_prediction_train = (_forward(w, b, X_train, backend)[1] > 0.5).astype(np.float64)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_core import _backend, _ops
-from cnn_core._validation import (check_nonnegative_int, check_positive_int,
+from cnn_core._validation import (check_gram, check_nonnegative_int, check_positive_int,
                                   check_run_arguments, check_trainer_arrays)
 from cnn_core.activations import ACTIVATIONS, resolve_activation
 
@@ -175,13 +175,6 @@ def use_gram_path(n_x, m, n_1, num_iterations, every):
     direct = num_iterations * 2 * n_1 * n_x * m
     gram = n_x * m * m + n_1 * n_x * m + num_iterations * n_1 * m * m + records * n_1 * m * n_x
     return gram < direct
-
-
-def check_gram(gram):
-    """``gram`` must be "auto", True or False."""
-    if gram not in ("auto", True, False):
-        raise ValueError(f"gram must be 'auto', True or False; got {gram!r}")
-    return gram
 
 
 def cost_reporter(print_cost, callback, line="Cost after iteration {}: {:f}"):

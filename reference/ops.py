@@ -1,6 +1,10 @@
 """Single operations in JAX, as cnn_core defines them. Shapes: columns are examples."""
+import importlib
+
 import jax
 import jax.numpy as jnp
+
+from cnn_core.activations import ACTIVATIONS as _TABLE
 
 
 def linear(A_prev, W, b):
@@ -8,24 +12,16 @@ def linear(A_prev, W, b):
     return W @ A_prev + b
 
 
-def relu(Z):
-    """max(Z, 0) with derivative 0 at exactly 0, as cnn_core's relu_backward."""
-    return jax.nn.relu(Z)
+def _jax_function(dotted):
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
-def sigmoid(Z):
-    return jax.nn.sigmoid(Z)
-
-
-def tanh(Z):
-    return jnp.tanh(Z)
-
-
-def identity(Z):
-    return Z
-
-
-ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, "identity": identity}
+#: Each layer activation of cnn_core's table (``cnn_core.activations.ACTIVATIONS``) as
+#: the JAX function its ``jax`` entry names.
+ACTIVATIONS = {name: _jax_function(entry.jax) for name, entry in _TABLE.items()}
+relu, sigmoid, tanh, identity = (ACTIVATIONS[name]
+                                 for name in ("relu", "sigmoid", "tanh", "identity"))
 
 
 def cross_entropy_with_logits(Z, Y):

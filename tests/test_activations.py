@@ -122,6 +122,21 @@ def test_one_table_of_activations_the_kernels_and_the_reference_agree():
         assert dict(_backend.kernels().ACTIVATION_CODES) == codes
 
 
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_each_slope_equals_jax_grad_of_the_tables_jax_form(name):
+    """The table's derivative (written from the output) and its JAX form agree, and the
+    JAX form computes the forward: one row of the table, checked against itself."""
+    jax = pytest.importorskip("jax", reason="JAX comes with the test extra")
+    from cnn_core import reference
+
+    entry = ACTIVATIONS[name]
+    g = reference.ops.ACTIVATIONS[name]
+    Z = np.array([-3.0, -0.7, -1e-3, 0.0, 2e-3, 0.4, 2.5])
+    np.testing.assert_allclose(np.asarray(g(Z)), entry.forward(Z), rtol=1e-14, atol=1e-15)
+    autodiff = np.array([float(jax.grad(g)(z)) for z in Z])
+    np.testing.assert_allclose(entry.slope(entry.forward(Z)), autodiff, rtol=1e-14, atol=1e-15)
+
+
 def test_a_renumbered_kernel_enum_is_refused_at_import(monkeypatch):
     from cnn_core import _backend, _ops
 
