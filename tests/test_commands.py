@@ -41,7 +41,13 @@ def test_train_planar_is_the_notes_tanh_network(tmp_path, capsys):
     status, out, err = run_cli(capsys, "train", "--out", str(tmp_path))
     assert status == 0, err
     lines = out.splitlines()
-    assert "train accuracy: 0.9075" in lines  # the notes print 90 %
+    # The notes print 90 %. Ten thousand steps at rate 1.2 amplify rounding (the last
+    # digits of tanh move the accuracy by a point or two of 400), so the check is the
+    # notes' figure, rounded as they print it.
+    accuracy_lines = [line for line in lines if line.startswith("train accuracy: ")]
+    assert len(accuracy_lines) == 1
+    accuracy = float(accuracy_lines[0].split(": ")[1])
+    assert round(accuracy * 100) == 90, accuracy
     assert not any(line.startswith("test accuracy") for line in lines)  # no test split
     assert "Cost after iteration 9000: " in out  # the tanh net records every 1000
     for name in ("costs.png", "decision_boundary.png"):
@@ -50,7 +56,7 @@ def test_train_planar_is_the_notes_tanh_network(tmp_path, capsys):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["model"] == "shallow" and metrics["data"] == "planar"
     assert metrics["iterations"] == 10000 and metrics["learning_rate"] == 1.2
-    assert metrics["train_accuracy"] == 0.9075 and metrics["test_accuracy"] is None
+    assert metrics["train_accuracy"] == accuracy and metrics["test_accuracy"] is None
     assert metrics["first_cost"] == pytest.approx(0.693, abs=1e-3)
     assert metrics["last_cost"] < 0.3 and metrics["seconds"] > 0
     assert metrics["backend"] in ("cython", "numpy")
@@ -59,7 +65,7 @@ def test_train_planar_is_the_notes_tanh_network(tmp_path, capsys):
     parameters, metadata = cnn_io.load_model(tmp_path / "model.safetensors")
     assert metadata["activations"] == ["tanh", "sigmoid"] and metadata["layer_sizes"] == [2, 4, 1]
     X, Y = datasets.load_planar_dataset()
-    assert np.mean(shallow.predict(parameters, X) == Y) == 0.9075
+    assert np.mean(shallow.predict(parameters, X) == Y) == accuracy
 
 
 def test_train_cat_deep_reproduces_the_course(tmp_path, capsys, data_dir):
