@@ -8,6 +8,8 @@ shapes (``X`` is ``(n_x, m)``: one column per example) and random-draw order:
 * :mod:`cnn_core.logistic` - logistic regression with a neural network mindset;
 * :mod:`cnn_core.shallow` - the one-hidden-layer tanh network;
 * :mod:`cnn_core.deep` - the L-layer ReLU/sigmoid network;
+* :mod:`cnn_core.improving` - the second course: initializations, L2, dropout,
+  mini-batches, momentum, Adam, learning-rate decay, gradient checking, softmax;
 * :mod:`cnn_core.training` - the training step, once per backend (the compiled trainer
   and layer kernels are ``cnn_core.kernels``);
 * :mod:`cnn_core.datasets` - the planar, extra and cat vs non-cat data (the last two
@@ -28,8 +30,8 @@ from cnn_core._backend import (
     set_backend,
     use_backend,
 )
-from cnn_core import (activations, datasets, deep, logistic, plotting, preprocessing, shallow,
-                      training)
+from cnn_core import (activations, datasets, deep, improving, logistic, plotting, preprocessing,
+                      shallow, training)
 
 __version__ = "0.1.0"
 
@@ -55,6 +57,7 @@ __all__ = [
     "activations",
     "datasets",
     "deep",
+    "improving",
     "logistic",
     "plotting",
     "preprocessing",

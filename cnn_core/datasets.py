@@ -1,10 +1,12 @@
-"""The course's data: the planar "flower", scikit-learn's toy sets, and cat vs non-cat.
+"""The courses' data: the planar "flower", scikit-learn's toy sets, and cat vs non-cat.
 
-Nothing is downloaded. The planar and extra sets are generated; the cat images are read
-from the course's two HDF5 files in a folder the caller names.
+Nothing is downloaded. The planar, extra, circles and moons sets are generated; the
+digits are scikit-learn's bundled copy; the cat images are read from the course's two
+HDF5 files in a folder the caller names.
 
-The planar flower needs NumPy only. The extra sets are made by scikit-learn and the cat
-files are read with h5py, both in the ``data`` extra: ``pip install "cnn_core[data]"``.
+The planar flower needs NumPy only. The other sets are made (or shipped) by scikit-learn
+and the cat files are read with h5py, both in the ``data`` extra:
+``pip install "cnn_core[data]"``.
 """
 from __future__ import annotations
 
@@ -14,7 +16,14 @@ import numpy as np
 
 from cnn_core._optional import require
 
-__all__ = ["load_planar_dataset", "load_extra_datasets", "load_catvnoncat", "CATVNONCAT_FILES"]
+__all__ = ["load_planar_dataset", "load_extra_datasets", "load_circles", "load_moons",
+           "load_digits", "load_catvnoncat", "CATVNONCAT_FILES", "DIGITS_TEST_SIZE",
+           "DIGITS_RANDOM_STATE"]
+
+#: The fraction of scikit-learn's 1797 digits that :func:`load_digits` holds out for
+#: testing (450 images, 43 to 46 of each digit), and the seed of its stratified split.
+DIGITS_TEST_SIZE = 0.25
+DIGITS_RANDOM_STATE = 0
 
 #: The files :func:`load_catvnoncat` reads, and the datasets it needs from each.
 CATVNONCAT_FILES = {
@@ -74,6 +83,82 @@ def load_extra_datasets():
     )
     no_structure = np.random.rand(n, 2), np.random.rand(n, 2)
     return noisy_circles, noisy_moons, blobs, gaussian_quantiles, no_structure
+
+
+def load_circles():
+    """The initialization notebook's two circles: 300 training and 100 test points.
+
+    As the course's notebook makes them: ``np.random.seed(1)`` then scikit-learn's
+    ``make_circles(n_samples=300, noise=.05)`` for training, ``np.random.seed(2)`` then
+    ``make_circles(n_samples=100, noise=.05)`` for test. scikit-learn, given no seed,
+    draws from NumPy's global generator, so the arrays are the course's own, and the
+    generator is left where the notebook leaves it (seeded with 2, after the test set's
+    draws).
+
+    Returns:
+        ``train_X`` ``(2, 300)`` float64 coordinates, ``train_Y`` ``(1, 300)`` float64
+        labels (0.0 outer circle, 1.0 inner circle), ``test_X`` ``(2, 100)`` and
+        ``test_Y`` ``(1, 100)``.
+
+    Raises:
+        ImportError: scikit-learn is not installed (the message names the ``data`` extra).
+    """
+    datasets = require("sklearn.datasets", "data", "cnn_core.datasets.load_circles")
+    np.random.seed(1)
+    train_X, train_Y = datasets.make_circles(n_samples=300, noise=.05)
+    np.random.seed(2)
+    test_X, test_Y = datasets.make_circles(n_samples=100, noise=.05)
+    return (train_X.T, train_Y.reshape(1, -1).astype(np.float64),
+            test_X.T, test_Y.reshape(1, -1).astype(np.float64))
+
+
+def load_moons():
+    """The optimization notebook's two moons: 300 points.
+
+    As the course's notebook makes them: ``np.random.seed(3)`` then scikit-learn's
+    ``make_moons(n_samples=300, noise=.2)``, drawn from NumPy's global generator, which
+    is left where the notebook leaves it (seeded with 3, after the moons' draws).
+
+    Returns:
+        ``X`` ``(2, 300)`` float64 coordinates and ``Y`` ``(1, 300)`` float64 labels
+        (0.0 upper moon, 1.0 lower moon).
+
+    Raises:
+        ImportError: scikit-learn is not installed (the message names the ``data`` extra).
+    """
+    datasets = require("sklearn.datasets", "data", "cnn_core.datasets.load_moons")
+    np.random.seed(3)
+    X, Y = datasets.make_moons(n_samples=300, noise=.2)
+    return X.T, Y.reshape(1, -1).astype(np.float64)
+
+
+def load_digits():
+    """scikit-learn's 8x8 handwritten digits, ten classes, split once for training and test.
+
+    The 1797 images are flattened to 64 pixels scaled from 0..16 to [0, 1] (divided by
+    16) and split by ``train_test_split(test_size=DIGITS_TEST_SIZE, stratify=y,
+    random_state=DIGITS_RANDOM_STATE)``: 1347 training and 450 test images, each digit in
+    the same proportion in both, the same split on every call and machine. NumPy's
+    global generator is neither read nor changed.
+
+    Returns:
+        ``X_train`` ``(64, 1347)`` float64, ``Y_train`` ``(1, 1347)`` int64 class
+        indices 0..9, ``X_test`` ``(64, 450)`` and ``Y_test`` ``(1, 450)``: one column
+        per image, as the courses' functions take them.
+
+    Raises:
+        ImportError: scikit-learn is not installed (the message names the ``data`` extra).
+    """
+    datasets = require("sklearn.datasets", "data", "cnn_core.datasets.load_digits")
+    model_selection = require("sklearn.model_selection", "data", "cnn_core.datasets.load_digits")
+    digits = datasets.load_digits()
+    X = digits.data.astype(np.float64) / 16.0
+    y = digits.target.astype(np.int64)
+    X_train, X_test, y_train, y_test = model_selection.train_test_split(
+        X, y, test_size=DIGITS_TEST_SIZE, stratify=y, random_state=DIGITS_RANDOM_STATE,
+    )
+    return (np.ascontiguousarray(X_train.T), y_train.reshape(1, -1),
+            np.ascontiguousarray(X_test.T), y_test.reshape(1, -1))
 
 
 def _read_dataset(h5file, path, key):

@@ -29,6 +29,10 @@ import jax  # noqa: E402
 jax.config.update("jax_enable_x64", True)
 
 from . import ops  # noqa: E402
-from .costs import L_model_cost, logistic_cost, shallow_cost  # noqa: E402
+from .costs import (  # noqa: E402
+    L_model_cost, L_model_cost_general, logistic_cost, shallow_cost,
+    softmax_cross_entropy_with_logits,
+)
 
-__all__ = ["ops", "L_model_cost", "logistic_cost", "shallow_cost"]
+__all__ = ["ops", "L_model_cost", "L_model_cost_general", "logistic_cost", "shallow_cost",
+           "softmax_cross_entropy_with_logits"]

@@ -22,10 +22,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cnn_core import _backend, _ops, training, activations, deep, logistic, shallow
+from cnn_core import _backend, _ops, activations, deep, improving, logistic, shallow, training
 
 from . import ops
-from .costs import L_model_cost, logistic_cost, shallow_cost
+from .costs import L_model_cost, L_model_cost_general, logistic_cost, shallow_cost
 
 #: Normwise relative tolerance against autodiff, by dtype.
 TOLERANCE = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-4}
@@ -224,6 +224,62 @@ def _network_entry(name, targets, dims, analytic, scalar, m=8, with_X=False, act
     )
 
 
+# The second course's network (cnn_core.improving): sigmoid or softmax output, the L2
+# term and inverted dropout. Dropout masks are drawn by the forward pass from np.random
+# after np.random.seed(DROPOUT_SEED), layer by layer; the reference draws the same masks
+# the same way and gives them to the JAX cost as inputs.
+DROPOUT_SEED = 7
+
+
+def _dropout_masks(dims, m, keep_prob):
+    if keep_prob >= 1:
+        return None
+    np.random.seed(DROPOUT_SEED)
+    return {l: (np.random.rand(dims[l], m) < keep_prob).astype(np.float64)
+            for l in range(1, len(dims) - 1)}
+
+
+def _improving_sample(dims, m, output):
+    base = _network_sample(dims, m)
+
+    def sample(rng):
+        inputs = base(rng)
+        if output == "softmax":
+            labels = rng.integers(0, dims[-1], m)
+            inputs["Y"] = np.eye(dims[-1])[:, labels]
+        return inputs
+    return sample
+
+
+def _improving_backward(dims, output, lambd, keep_prob):
+    def analytic(inputs, backend):
+        params = _params(inputs)
+        AL, caches = improving.forward_propagation(
+            inputs["X"], params, keep_prob=keep_prob, output=output,
+            seed=DROPOUT_SEED if keep_prob < 1 else None, backend=backend)
+        grads = improving.backward_propagation(AL, inputs["Y"], caches, lambd=lambd,
+                                               keep_prob=keep_prob, output=output,
+                                               backend=backend)
+        return {k: grads[f"d{k}"] for k in params}
+
+    def scalar(a):
+        masks = _dropout_masks(dims, a["X"].shape[1], keep_prob)
+        return L_model_cost_general(_params(a), a["X"], a["Y"], output=output, lambd=lambd,
+                                    masks=masks, keep_prob=keep_prob)
+    return analytic, scalar
+
+
+def _improving_entry(name, dims, output, lambd=0.0, keep_prob=1.0, m=10):
+    analytic, scalar = _improving_backward(dims, output, lambd, keep_prob)
+    keys = _network_keys(dims)
+    return Entry(
+        name=name, targets=(improving.backward_propagation,),
+        sample=_improving_sample(dims, m, output), analytic=analytic, scalar=scalar, wrt=keys,
+        weights=tuple(k for k in keys if k[0] == "W"), biases=tuple(k for k in keys if k[0] == "b"),
+        activation=True,
+    )
+
+
 REGISTRY = [
     *[_activation_entry(name) for name in ("relu", "sigmoid", "tanh", "identity")],
     _deep_activation_entry("relu", deep.relu_backward),
@@ -275,6 +331,12 @@ REGISTRY = [
         [4, 1], _training_step("identity"),
         lambda a: L_model_cost(_params(a), a["X"], a["Y"]), activation=False,
     ),
+    _improving_entry("improving.backward_propagation, sigmoid with L2 and dropout",
+                     [5, 4, 3, 1], "sigmoid", lambd=0.7, keep_prob=0.8),
+    _improving_entry("improving.backward_propagation, softmax with L2",
+                     [5, 4, 3], "softmax", lambd=0.3),
+    _improving_entry("improving.backward_propagation, softmax with dropout",
+                     [5, 6, 4, 3], "softmax", keep_prob=0.7),
 ]
 
 

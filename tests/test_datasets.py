@@ -45,6 +45,109 @@ def test_extra_datasets_shapes():
     assert set(np.unique(sets[2][1])) == set(range(6))  # blobs: six centres
 
 
+# ---------------------------------------------------------------------------------------
+# The second course's sets. The oracles hand scikit-learn a private RandomState seeded as
+# the notebooks seed the global one (scikit-learn given no seed draws from the global
+# RandomState, so the two draw the same numbers).
+# ---------------------------------------------------------------------------------------
+
+def test_circles_shapes_and_dtypes():
+    train_X, train_Y, test_X, test_Y = datasets.load_circles()
+    assert train_X.shape == (2, 300) and test_X.shape == (2, 100)
+    assert train_Y.shape == (1, 300) and test_Y.shape == (1, 100)
+    for array in (train_X, train_Y, test_X, test_Y):
+        assert array.dtype == np.float64
+    assert set(np.unique(train_Y)) == set(np.unique(test_Y)) == {0.0, 1.0}
+    assert train_Y.sum() == 150 and test_Y.sum() == 50
+
+
+def test_circles_are_the_notebooks_draws():
+    from sklearn.datasets import make_circles
+
+    train_X, train_Y = make_circles(n_samples=300, noise=.05, random_state=np.random.RandomState(1))
+    test_X, test_Y = make_circles(n_samples=100, noise=.05, random_state=np.random.RandomState(2))
+    got = datasets.load_circles()
+    for actual, expected in zip(got, (train_X.T, train_Y[None, :], test_X.T, test_Y[None, :])):
+        np.testing.assert_array_equal(actual, expected)
+
+
+def test_circles_leave_the_global_generator_where_the_notebook_does():
+    from sklearn.datasets import make_circles
+
+    np.random.seed(123)
+    datasets.load_circles()
+    after = np.random.rand(3)
+    rs = np.random.RandomState(2)  # the notebook's last seed, then the test set's draws
+    make_circles(n_samples=100, noise=.05, random_state=rs)
+    np.testing.assert_array_equal(after, rs.rand(3))
+
+
+def test_moons_are_the_notebooks_draws_and_leave_the_generator_after_them():
+    from sklearn.datasets import make_moons
+
+    np.random.seed(123)
+    X, Y = datasets.load_moons()
+    after = np.random.rand(3)
+    assert X.shape == (2, 300) and Y.shape == (1, 300)
+    assert X.dtype == Y.dtype == np.float64
+    assert set(np.unique(Y)) == {0.0, 1.0} and Y.sum() == 150
+    rs = np.random.RandomState(3)
+    X_expected, Y_expected = make_moons(n_samples=300, noise=.2, random_state=rs)
+    np.testing.assert_array_equal(X, X_expected.T)
+    np.testing.assert_array_equal(Y, Y_expected[None, :])
+    np.testing.assert_array_equal(after, rs.rand(3))
+
+
+@pytest.mark.parametrize("load", [datasets.load_circles, datasets.load_moons, datasets.load_digits])
+def test_second_course_sets_are_the_same_on_every_call(load):
+    first, second = load(), load()
+    assert len(first) == len(second)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+
+
+def test_digits_shapes_dtypes_and_scale():
+    X_train, Y_train, X_test, Y_test = datasets.load_digits()
+    assert X_train.shape == (64, 1347) and Y_train.shape == (1, 1347)
+    assert X_test.shape == (64, 450) and Y_test.shape == (1, 450)
+    assert X_train.dtype == X_test.dtype == np.float64
+    assert Y_train.dtype == Y_test.dtype == np.int64
+    for X in (X_train, X_test):
+        assert X.min() == 0.0 and X.max() == 1.0
+        np.testing.assert_array_equal(X * 16, np.round(X * 16))  # the 17 grey levels
+    assert set(np.unique(Y_train)) == set(np.unique(Y_test)) == set(range(10))
+
+
+def test_digits_split_is_a_fixed_stratified_partition():
+    from sklearn.datasets import load_digits
+
+    X_train, Y_train, X_test, Y_test = datasets.load_digits()
+    digits = load_digits()
+    # A partition of the 1797 images: every image once, with its own label.
+    X_all = np.concatenate([X_train, X_test], axis=1).T * 16
+    y_all = np.concatenate([Y_train, Y_test], axis=1)[0]
+    order = np.lexsort(np.c_[X_all, y_all].T)
+    expected_order = np.lexsort(np.c_[digits.data, digits.target].T)
+    np.testing.assert_array_equal(X_all[order], digits.data[expected_order])
+    np.testing.assert_array_equal(y_all[order], digits.target[expected_order])
+    # Stratified: each digit's share of the test set is its share of the whole, to one image.
+    total = np.bincount(digits.target, minlength=10)
+    test_counts = np.bincount(Y_test[0], minlength=10)
+    assert np.all(np.abs(test_counts - total * datasets.DIGITS_TEST_SIZE) <= 1)
+    # Fixed: the documented split, pinned by the first labels and the class counts.
+    assert test_counts.tolist() == [45, 46, 44, 46, 45, 46, 45, 45, 43, 45]
+    assert Y_train[0, :12].tolist() == [7, 3, 6, 6, 7, 6, 7, 9, 2, 9, 0, 9]
+    assert Y_test[0, :12].tolist() == [2, 0, 4, 9, 4, 1, 2, 4, 6, 7, 9, 1]
+
+
+def test_digits_leave_the_global_generator_alone():
+    np.random.seed(7)
+    expected = np.random.RandomState(7).rand(3)
+    datasets.load_digits()
+    np.testing.assert_array_equal(np.random.rand(3), expected)
+
+
 def test_catvnoncat_shapes(data_dir):
     train_x, train_y, test_x, test_y, classes = datasets.load_catvnoncat(data_dir)
     assert train_x.shape == (209, 64, 64, 3) and train_x.dtype == np.uint8
