@@ -173,8 +173,9 @@ def resolve_activation(activation):
                      f"got {activation!r}")
 
 
-def check_activation(activation, allowed=("relu", "sigmoid", "tanh")):
-    """Return ``activation`` if it names one of ``allowed``, else raise ValueError."""
+def check_activation(activation, allowed=("relu", "sigmoid", "tanh"), *, name="activation"):
+    """Return ``activation`` if it names one of ``allowed``, else raise ValueError naming
+    the argument ``name``."""
     if activation not in allowed:
-        raise ValueError(f"activation must be one of {list(allowed)}; got {activation!r}")
+        raise ValueError(f"{name} must be one of {list(allowed)}; got {activation!r}")
     return activation

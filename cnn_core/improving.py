@@ -194,7 +194,8 @@ def _integer_labels(name, Y, K):
 
 def _categorical_targets(name, Y, K, m, dtype=np.float64):
     """Softmax targets as a ``(K, m)`` array: from integer labels ``(1, m)``/``(m,)`` or
-    from one-hot (or soft) labels ``(K, m)`` with entries in [0, 1]."""
+    from label distributions ``(K, m)`` (one-hot, or entries in [0, 1] whose columns sum
+    to 1: ``dZ = A - Y`` is the cost's gradient only then)."""
     shape = np.shape(Y)
     if len(shape) == 1 or (len(shape) == 2 and shape[0] == 1):
         labels = _integer_labels(name, Y, K)
@@ -206,6 +207,11 @@ def _categorical_targets(name, Y, K, m, dtype=np.float64):
         raise ValueError(f"{name} must be integer labels (1, m) = (1, {m}) or one-hot "
                          f"(K, m) = ({K}, {m}); got {Y.shape}")
     check_labels(name, Y)
+    sums = Y.sum(axis=0)
+    bad = np.flatnonzero(np.abs(sums - 1) > 1e-6)
+    if bad.size:
+        raise ValueError(f"{name} must be one-hot (K, m): each column a distribution over the "
+                         f"K classes, summing to 1; column {bad[0]} sums to {sums[bad[0]]:g}")
     return Y.astype(dtype, copy=False)
 
 
@@ -375,7 +381,7 @@ def forward_propagation(X, parameters, *, keep_prob=1.0, output="sigmoid", hidde
     checked, L = check_parameters(parameters, X.shape[0])
     output = _check_choice("output", output, OUTPUTS)
     _check_output_layer(checked, L, output)
-    check_activation(hidden)
+    check_activation(hidden, name="hidden")
     keep_prob = _check_keep_prob(keep_prob)
     backend = resolve_backend(backend)
     if seed is not None:
@@ -479,15 +485,17 @@ def compute_cost_with_regularization(AL, Y, parameters, lambd, *, output="sigmoi
 # Backward
 # ---------------------------------------------------------------------------------------
 
-def _backward(AL, Y, caches, lambd, keep_prob, hidden, backend):
-    """The backward pass on checked arguments; see :func:`backward_propagation`."""
+def _backward(AL, Y, caches, lambd, keep_prob, hidden, backend, need_dA0=True):
+    """The backward pass on checked arguments; see :func:`backward_propagation`.
+    ``need_dA0=False`` skips ``dA1``, the gradient w.r.t. X, which training never uses."""
     m = AL.shape[1]
     L = len(caches)
     grads = {}
     dZ = AL - Y
     for l in range(L, 0, -1):
         (A_prev, W, _), _, _ = caches[l - 1]
-        dA_prev, dW, db = _ops.linear_backward(dZ, A_prev, W, backend)
+        dA_prev, dW, db = _ops.linear_backward(dZ, A_prev, W, backend,
+                                               need_dA_prev=need_dA0 or l > 1)
         if lambd:
             dW = dW + (lambd / m) * W
         grads[f"dA{l}"], grads[f"dW{l}"], grads[f"db{l}"] = dA_prev, dW, db
@@ -566,7 +574,7 @@ def backward_propagation(AL, Y, caches, *, lambd=0.0, keep_prob=1.0, output="sig
         are those of the mean cost over the m columns.
     """
     output = _check_choice("output", output, OUTPUTS)
-    check_activation(hidden)
+    check_activation(hidden, name="hidden")
     lambd = _check_lambd(lambd)
     keep_prob = _check_keep_prob(keep_prob)
     AL = as_float_array("AL", AL)
@@ -897,16 +905,18 @@ def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False,
     Returns:
         ``difference = ||grad - gradapprox|| / (||grad|| + ||gradapprox||)`` (2-norms), a
         float: about 1e-9 or less for correct float64 gradients away from ReLU kinks.
+        The parameters and X are converted to float64 first (a step of 1e-7 vanishes in
+        float32 rounding); float32 gradients are then within about 1e-7.
     """
+    # Differences of 1e-7 are lost in float32 rounding: everything is checked in float64.
+    parameters = {k: np.asarray(v, dtype=np.float64) for k, v in parameters.items()}
+    check_update(parameters, gradients)  # one gradient per parameter, of its shape
     theta, _ = dictionary_to_vector(parameters)
-    grad = gradients_to_vector(gradients)
-    if grad.shape != theta.shape:
-        raise ValueError(f"gradients must hold one entry per parameter ({theta.shape[0]}); "
-                         f"got {grad.shape[0]}")
+    grad = gradients_to_vector(gradients).astype(np.float64)
     epsilon = _check_positive_real("epsilon", epsilon)
-    X = as_float_array("X", X)
+    X = as_float_array("X", X).astype(np.float64, copy=False)
     output = _check_choice("output", output, OUTPUTS)
-    check_activation(hidden)
+    check_activation(hidden, name="hidden")
     lambd = _check_lambd(lambd)
     backend = resolve_backend(backend)
     checked, L = check_parameters(parameters, X.shape[0])
@@ -966,7 +976,7 @@ def predict(X, y, parameters, *, output="sigmoid", hidden="relu", backend=None):
     checked, L = check_parameters(parameters, X.shape[0])
     output = _check_choice("output", output, OUTPUTS)
     n_L = _check_output_layer(checked, L, output)
-    check_activation(hidden)
+    check_activation(hidden, name="hidden")
     m = X.shape[1]
     if y is not None:
         y = _targets("y", y, output, n_L, m)
@@ -1039,7 +1049,7 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
     optimizer = _check_choice("optimizer", optimizer, OPTIMIZERS)
     initialization = _check_choice("initialization", initialization, INITIALIZATIONS)
     output = _check_choice("output", output, OUTPUTS)
-    check_activation(hidden)
+    check_activation(hidden, name="hidden")
     learning_rate = check_learning_rate(learning_rate)
     mini_batch_size = check_positive_int("mini_batch_size", mini_batch_size)
     beta = _check_beta("beta", beta)
@@ -1092,7 +1102,8 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
             if lambd:
                 cost += lambd / (2 * size) * _l2_sum(parameters, L)
             cost_total += cost * size
-            grads = _backward(AL, minibatch_Y, caches, lambd, keep_prob, hidden, backend)
+            grads = _backward(AL, minibatch_Y, caches, lambd, keep_prob, hidden, backend,
+                              need_dA0=False)
             gradients = {key: grads[f"d{key}"] for key in parameters}
             if optimizer == "gd":
                 parameters = _ops.gradient_step(parameters, gradients, learning_rate)
@@ -1104,7 +1115,12 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
                                                     learning_rate, beta1, beta2, epsilon)
         cost_avg = cost_total / m
         if decay is not None:
-            learning_rate = check_learning_rate(decay(learning_rate0, i, decay_rate))
+            decayed = decay(learning_rate0, i, decay_rate)
+            if not (isinstance(decayed, numbers.Real) and 0 < decayed < float("inf")):
+                raise ValueError(f"decay must return a learning rate > 0 and finite; "
+                                 f"decay({learning_rate0}, {i}, {decay_rate}) returned "
+                                 f"{decayed!r}")
+            learning_rate = float(decayed)
         if print_cost and i % 1000 == 0:
             print("Cost after epoch %i: %f" % (i, cost_avg))
             if decay is not None:

@@ -495,7 +495,7 @@ def test_adam_two_steps_by_hand():
     assert_close(vc2["dW1"], v_expected / (1 - b1 ** 2))
     assert_close(sc2["dW1"], s_expected / (1 - b2 ** 2))
     assert_close(p2["W1"], p["W1"] - lr * vc2["dW1"] / (np.sqrt(sc2["dW1"]) + eps))
-    with pytest.raises(ValueError, match="t"):
+    with pytest.raises(ValueError, match=r"\bt must"):
         imp.update_parameters_with_adam(p, g2, v, s, 0)
 
 
@@ -630,8 +630,11 @@ def test_model_zeros_initialization_stays_symmetric():
     X, Y = separable(60)
     parameters = imp.model(X, Y, [2, 4, 1], initialization="zeros", learning_rate=0.1,
                            num_epochs=50, print_cost=False)
-    W1 = parameters["W1"]
-    np.testing.assert_array_equal(W1, np.broadcast_to(W1[0], W1.shape))  # rows identical
+    # Every hidden unit computes 0 and gets the same (zero) gradient: only the output
+    # bias learns, so the network predicts one class everywhere.
+    for key in ("W1", "b1", "W2"):
+        np.testing.assert_array_equal(parameters[key], 0, err_msg=key)
+    assert parameters["b2"][0, 0] != 0
 
 
 @pytest.mark.parametrize("kwargs, name", [
@@ -662,3 +665,48 @@ def test_model_rejects_mismatched_dims_and_labels():
         imp.model(X, 3 * Y, [2, 3, 3], num_epochs=1, print_cost=False, output="softmax")
     with pytest.raises(ValueError, match="Y"):
         imp.model(X, 2 * Y, [2, 3, 1], num_epochs=1, print_cost=False)
+
+
+# ---------------------------------------------------------------------------------------
+# Review of the first slice: float32 gradient checks, label distributions, shapes.
+# ---------------------------------------------------------------------------------------
+
+def test_gradient_check_n_works_on_float32_parameters():
+    rng = np.random.default_rng(21)
+    dims, m = [3, 4, 1], 7
+    parameters = {f"W{l}": (rng.standard_normal((dims[l], dims[l - 1])) / 2).astype(np.float32)
+                  for l in (1, 2)}
+    parameters.update({f"b{l}": np.full((dims[l], 1), 0.1, np.float32) for l in (1, 2)})
+    X = rng.standard_normal((3, m)).astype(np.float32)
+    Y = (rng.random((1, m)) > 0.5).astype(np.float32)
+    AL, caches = imp.forward_propagation(X, parameters, hidden="tanh")
+    grads = imp.backward_propagation(AL, Y, caches, hidden="tanh")
+    assert imp.gradient_check_n(parameters, grads, X, Y, hidden="tanh") < 1e-6
+
+
+@pytest.mark.parametrize("column", [[1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.5, 0.2, 0.2]])
+def test_softmax_targets_must_be_distributions(column):
+    X = np.random.default_rng(22).standard_normal((2, 4))
+    Y = np.eye(3)[:, [0, 1, 2, 0]]
+    Y[:, 2] = column
+    with pytest.raises(ValueError, match="Y must be one-hot .* column 2 sums to"):
+        imp.model(X, Y, [2, 3], output="softmax", num_epochs=1, print_cost=False)
+
+
+def test_gradient_check_n_refuses_gradients_of_other_shapes():
+    rng = np.random.default_rng(23)
+    parameters = {"W1": rng.standard_normal((4, 3)), "b1": np.zeros((4, 1)),
+                  "W2": rng.standard_normal((1, 4)), "b2": np.zeros((1, 1))}
+    grads = {"dW1": np.ones((3, 4)), "db1": np.ones((4, 1)),   # dW1 transposed
+             "dW2": np.ones((1, 4)), "db2": np.ones((1, 1))}
+    with pytest.raises(ValueError, match="dW1"):
+        imp.gradient_check_n(parameters, grads, rng.standard_normal((3, 5)), np.ones((1, 5)))
+
+
+def test_a_bad_hidden_activation_and_a_bad_decay_are_named():
+    X, Y = separable(20)
+    with pytest.raises(ValueError, match="hidden must be one of"):
+        imp.model(X, Y, [2, 3, 1], hidden="softplus", num_epochs=1, print_cost=False)
+    with pytest.raises(ValueError, match="decay must return a learning rate"):
+        imp.model(X, Y, [2, 3, 1], num_epochs=2, print_cost=False,
+                  decay=lambda lr0, epoch, rate: -1.0)
