@@ -1091,6 +1091,8 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
     for i in range(num_epochs):
         seed = seed + 1
         minibatches = random_mini_batches(X, Y, mini_batch_size, seed)
+        # The cost is only kept every 100 epochs (printed every 1000): computed then only.
+        record = i % 100 == 0
         cost_total = 0.0
         for minibatch_X, minibatch_Y in minibatches:
             minibatch_X = np.ascontiguousarray(minibatch_X)
@@ -1098,10 +1100,11 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
             size = minibatch_X.shape[1]
             AL, caches = _forward(minibatch_X, parameters, L, keep_prob, output, hidden,
                                   backend)
-            cost = _cost(AL, minibatch_Y, output, caches[-1][1], backend)
-            if lambd:
-                cost += lambd / (2 * size) * _l2_sum(parameters, L)
-            cost_total += cost * size
+            if record:
+                cost = _cost(AL, minibatch_Y, output, caches[-1][1], backend)
+                if lambd:
+                    cost += lambd / (2 * size) * _l2_sum(parameters, L)
+                cost_total += cost * size
             grads = _backward(AL, minibatch_Y, caches, lambd, keep_prob, hidden, backend,
                               need_dA0=False)
             gradients = {key: grads[f"d{key}"] for key in parameters}
