@@ -39,7 +39,7 @@ if os.environ.get("CNN_CORE_DEBUG_CYTHON", "0") not in ("", "0"):
     DIRECTIVES.update(boundscheck=True, wraparound=True, initializedcheck=True, nonecheck=True)
 
 # No contraction into FMA: the same rounding on every machine and clone.
-COMPILE_ARGS = [] if os.name == "nt" else ["-O3", "-ffp-contract=off"]
+COMPILE_ARGS = [] if os.name == "nt" else ["-O3", "-ffp-contract=off", "-fno-math-errno"]
 if os.environ.get("CNN_CORE_NATIVE", "0") not in ("", "0") and os.name != "nt":
     COMPILE_ARGS.append("-march=native")
 

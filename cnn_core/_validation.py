@@ -407,3 +407,123 @@ def check_gram(gram):
     if gram not in ("auto", True, False):
         raise ValueError(f"gram must be 'auto', True or False; got {gram!r}")
     return gram
+
+
+def check_choice(name, value, allowed):
+    """``value`` must be one of the strings ``allowed``."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}; got {value!r}")
+    return value
+
+
+def check_real(name, value):
+    """A finite real number (not a bool), as a Python float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not np.isfinite(float(value)):
+        raise ValueError(f"{name} must be a finite real number; got {value!r}")
+    return float(value)
+
+
+def check_keep_prob(keep_prob):
+    """``keep_prob`` in (0, 1]: the probability of keeping a hidden unit."""
+    value = check_real("keep_prob", keep_prob)
+    if not 0 < value <= 1:
+        raise ValueError(f"keep_prob must be in (0, 1]; got {keep_prob!r}")
+    return value
+
+
+def check_lambd(lambd):
+    """The L2 strength ``lambd >= 0``."""
+    value = check_real("lambd", lambd)
+    if value < 0:
+        raise ValueError(f"lambd must be >= 0; got {lambd!r}")
+    return value
+
+
+def check_beta(name, beta):
+    """A moving-average coefficient in [0, 1)."""
+    value = check_real(name, beta)
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1); got {beta!r}")
+    return value
+
+
+def check_positive_real(name, value):
+    """A finite real number > 0."""
+    checked = check_real(name, value)
+    if checked <= 0:
+        raise ValueError(f"{name} must be > 0; got {value!r}")
+    return checked
+
+
+def check_nonnegative_real(name, value):
+    """A finite real number >= 0."""
+    checked = check_real(name, value)
+    if checked < 0:
+        raise ValueError(f"{name} must be >= 0; got {value!r}")
+    return checked
+
+
+#: What an epoch trainer's output layer may be, and its optimizers.
+EPOCH_OUTPUTS = ("sigmoid", "softmax")
+EPOCH_OPTIMIZERS = ("gd", "momentum", "adam")
+
+
+def check_epoch_options(weights, output, optimizer, mini_batch_size, beta, beta1, beta2,
+                        epsilon, lambd, keep_prob):
+    """The options of an epoch trainer (``cnn_core.training``), checked; returns them
+    as a dict of Python values. A sigmoid output has 1 unit, a softmax one K >= 2."""
+    output = check_choice("output", output, EPOCH_OUTPUTS)
+    n_L = weights[-1].shape[0]
+    if output == "sigmoid" and n_L != 1:
+        raise ValueError(f"the output layer must have 1 unit for output='sigmoid'; got {n_L}")
+    if output == "softmax" and n_L < 2:
+        raise ValueError(f"the output layer must have K >= 2 units for output='softmax'; "
+                         f"got {n_L}")
+    return dict(output=output,
+                optimizer=check_choice("optimizer", optimizer, EPOCH_OPTIMIZERS),
+                mini_batch_size=check_positive_int("mini_batch_size", mini_batch_size),
+                beta=check_beta("beta", beta), beta1=check_beta("beta1", beta1),
+                beta2=check_beta("beta2", beta2),
+                epsilon=check_positive_real("epsilon", epsilon),
+                lambd=check_lambd(lambd), keep_prob=check_keep_prob(keep_prob))
+
+
+def check_softmax_targets(Y):
+    """Softmax targets ``(K, m)``: entries in [0, 1], each column summing to 1."""
+    check_labels("Y", Y)
+    sums = Y.sum(axis=0, dtype=np.float64)
+    bad = np.flatnonzero(np.abs(sums - 1) > 1e-6)
+    if bad.size:
+        raise ValueError(f"Y must be one-hot (K, m) for output='softmax': column {bad[0]} "
+                         f"sums to {sums[bad[0]]:g}, not 1")
+
+
+def check_epoch_arguments(permutation, m, learning_rate, record_cost, draws, n_draws):
+    """The arguments of ``run_epoch``: ``permutation`` a permutation of ``range(m)``
+    (an integer array ``(m,)``); ``draws`` None when ``n_draws`` is 0, else a float64
+    ``(n_draws,)`` array of uniform draws in [0, 1). Returns ``(permutation as
+    C-contiguous intp, learning_rate, record_cost, draws)``."""
+    perm = np.asarray(permutation)
+    if perm.dtype.kind not in "iu" or perm.shape != (m,):
+        raise ValueError(f"permutation must be an integer array of shape (m,) = ({m},), a "
+                         f"permutation of range(m); got {perm.dtype} {perm.shape}")
+    if perm.min() < 0 or perm.max() >= m or np.bincount(perm, minlength=m).max() != 1:
+        raise ValueError(f"permutation must hold each of 0..{m - 1} exactly once")
+    perm = np.ascontiguousarray(perm, dtype=np.intp)
+    learning_rate = check_learning_rate(learning_rate)
+    if not isinstance(record_cost, (bool, np.bool_)):
+        raise TypeError(f"record_cost must be a bool; got {record_cost!r}")
+    if n_draws == 0:
+        if draws is not None:
+            raise ValueError("draws must be None when keep_prob == 1 (nothing is dropped)")
+        return perm, learning_rate, bool(record_cost), None
+    if not isinstance(draws, np.ndarray) or draws.dtype != np.float64 \
+            or draws.shape != (n_draws,):
+        raise ValueError(f"draws must be a float64 array of shape ({n_draws},) (m times the "
+                         f"hidden units, e.g. np.random.rand({n_draws})); got "
+                         f"{getattr(draws, 'dtype', type(draws).__name__)} "
+                         f"{np.shape(draws)}")
+    if not (draws.min() >= 0 and draws.max() < 1):
+        raise ValueError("draws must be uniform draws in [0, 1)")
+    return perm, learning_rate, bool(record_cost), np.ascontiguousarray(draws)

@@ -55,6 +55,13 @@ from scipy.special import xlogy
 from cnn_core import _ops
 from cnn_core._backend import resolve_backend
 from cnn_core._validation import (
+    check_beta,
+    check_callback,
+    check_choice,
+    check_keep_prob,
+    check_lambd,
+    check_nonnegative_real,
+    check_positive_real,
     as_float_array,
     as_labels,
     check_labels,
@@ -69,6 +76,7 @@ from cnn_core._validation import (
     check_update,
 )
 from cnn_core.activations import check_activation
+from cnn_core.training import make_epoch_trainer
 
 __all__ = [
     "initialize_parameters_zeros",
@@ -104,57 +112,6 @@ INITIALIZATIONS = ("zeros", "random", "he", "xavier")
 # ---------------------------------------------------------------------------------------
 # Argument checks of this module
 # ---------------------------------------------------------------------------------------
-
-def _check_choice(name, value, allowed):
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name} must be one of {list(allowed)}; got {value!r}")
-    return value
-
-
-def _check_real(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not np.isfinite(float(value)):
-        raise ValueError(f"{name} must be a finite real number; got {value!r}")
-    return float(value)
-
-
-def _check_keep_prob(keep_prob):
-    """``keep_prob`` in (0, 1]: the probability of keeping a hidden unit."""
-    value = _check_real("keep_prob", keep_prob)
-    if not 0 < value <= 1:
-        raise ValueError(f"keep_prob must be in (0, 1]; got {keep_prob!r}")
-    return value
-
-
-def _check_lambd(lambd):
-    """The L2 strength ``lambd >= 0``."""
-    value = _check_real("lambd", lambd)
-    if value < 0:
-        raise ValueError(f"lambd must be >= 0; got {lambd!r}")
-    return value
-
-
-def _check_beta(name, beta):
-    """A moving-average coefficient in [0, 1)."""
-    value = _check_real(name, beta)
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1); got {beta!r}")
-    return value
-
-
-def _check_positive_real(name, value):
-    checked = _check_real(name, value)
-    if checked <= 0:
-        raise ValueError(f"{name} must be > 0; got {value!r}")
-    return checked
-
-
-def _check_nonnegative_real(name, value):
-    checked = _check_real(name, value)
-    if checked < 0:
-        raise ValueError(f"{name} must be >= 0; got {value!r}")
-    return checked
-
 
 def _check_output_layer(parameters, L, output):
     """The output layer's width must suit ``output``: 1 for sigmoid, K >= 2 for softmax."""
@@ -379,10 +336,10 @@ def forward_propagation(X, parameters, *, keep_prob=1.0, output="sigmoid", hidde
     """
     X = as_float_array("X", X)
     checked, L = check_parameters(parameters, X.shape[0])
-    output = _check_choice("output", output, OUTPUTS)
+    output = check_choice("output", output, OUTPUTS)
     _check_output_layer(checked, L, output)
     check_activation(hidden, name="hidden")
-    keep_prob = _check_keep_prob(keep_prob)
+    keep_prob = check_keep_prob(keep_prob)
     backend = resolve_backend(backend)
     if seed is not None:
         np.random.seed(check_nonnegative_int("seed", seed))
@@ -409,7 +366,7 @@ def _cost(AL, Y, output, ZL, backend):
 
 
 def _check_cost_args(AL, Y, output, ZL):
-    output = _check_choice("output", output, OUTPUTS)
+    output = check_choice("output", output, OUTPUTS)
     AL = check_probabilities("AL", AL)
     n_L, m = AL.shape
     if output == "sigmoid":
@@ -472,7 +429,7 @@ def compute_cost_with_regularization(AL, Y, parameters, lambd, *, output="sigmoi
         The regularised cost, a 0-d NumPy float of AL's dtype.
     """
     AL, Y, output, ZL = _check_cost_args(AL, Y, output, ZL)
-    lambd = _check_lambd(lambd)
+    lambd = check_lambd(lambd)
     checked, L = check_parameters(parameters, None)
     check_shape(f"parameters['W{L}']", checked[f"W{L}"],
                 (AL.shape[0], checked[f"W{L}"].shape[1]), "(n_L, n_{L-1}) with n_L = AL.shape[0]")
@@ -573,10 +530,10 @@ def backward_propagation(AL, Y, caches, *, lambd=0.0, keep_prob=1.0, output="sig
         input (``A^{[l-1]}`` after dropout; ``dA1`` is with respect to X). The gradients
         are those of the mean cost over the m columns.
     """
-    output = _check_choice("output", output, OUTPUTS)
+    output = check_choice("output", output, OUTPUTS)
     check_activation(hidden, name="hidden")
-    lambd = _check_lambd(lambd)
-    keep_prob = _check_keep_prob(keep_prob)
+    lambd = check_lambd(lambd)
+    keep_prob = check_keep_prob(keep_prob)
     AL = as_float_array("AL", AL)
     n_L, m = AL.shape
     if output == "sigmoid" and n_L != 1:
@@ -662,7 +619,7 @@ def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
     """
     checked, gradients = check_update(parameters, grads)
     state = _check_state("v", v, checked)
-    beta = _check_beta("beta", beta)
+    beta = check_beta("beta", beta)
     learning_rate = check_learning_rate(learning_rate)
     new_parameters, new_v = _momentum_step(checked, gradients, state, beta, learning_rate)
     return new_parameters, {f"d{key}": value for key, value in new_v.items()}
@@ -722,9 +679,9 @@ def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, 
     s_state = _check_state("s", s, checked)
     t = check_positive_int("t", t)
     learning_rate = check_learning_rate(learning_rate)
-    beta1 = _check_beta("beta1", beta1)
-    beta2 = _check_beta("beta2", beta2)
-    epsilon = _check_positive_real("epsilon", epsilon)
+    beta1 = check_beta("beta1", beta1)
+    beta2 = check_beta("beta2", beta2)
+    epsilon = check_positive_real("epsilon", epsilon)
     new_parameters, *states = _adam_step(checked, gradients, v_state, s_state, t,
                                          learning_rate, beta1, beta2, epsilon)
     return (new_parameters,) + tuple({f"d{k}": a for k, a in d.items()} for d in states)
@@ -738,7 +695,7 @@ def update_lr(learning_rate0, epoch_num, decay_rate):
     """
     learning_rate0 = check_learning_rate(learning_rate0)
     epoch_num = check_nonnegative_int("epoch_num", epoch_num)
-    decay_rate = _check_nonnegative_real("decay_rate", decay_rate)
+    decay_rate = check_nonnegative_real("decay_rate", decay_rate)
     return learning_rate0 / (1 + decay_rate * epoch_num)
 
 
@@ -751,7 +708,7 @@ def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000)
     """
     learning_rate0 = check_learning_rate(learning_rate0)
     epoch_num = check_nonnegative_int("epoch_num", epoch_num)
-    decay_rate = _check_nonnegative_real("decay_rate", decay_rate)
+    decay_rate = check_nonnegative_real("decay_rate", decay_rate)
     time_interval = check_positive_int("time_interval", time_interval)
     return learning_rate0 / (1 + decay_rate * math.floor(epoch_num / time_interval))
 
@@ -913,11 +870,11 @@ def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False,
     check_update(parameters, gradients)  # one gradient per parameter, of its shape
     theta, _ = dictionary_to_vector(parameters)
     grad = gradients_to_vector(gradients).astype(np.float64)
-    epsilon = _check_positive_real("epsilon", epsilon)
+    epsilon = check_positive_real("epsilon", epsilon)
     X = as_float_array("X", X).astype(np.float64, copy=False)
-    output = _check_choice("output", output, OUTPUTS)
+    output = check_choice("output", output, OUTPUTS)
     check_activation(hidden, name="hidden")
-    lambd = _check_lambd(lambd)
+    lambd = check_lambd(lambd)
     backend = resolve_backend(backend)
     checked, L = check_parameters(parameters, X.shape[0])
     n_L = _check_output_layer(checked, L, output)
@@ -974,7 +931,7 @@ def predict(X, y, parameters, *, output="sigmoid", hidden="relu", backend=None):
     """
     X = as_float_array("X", X)
     checked, L = check_parameters(parameters, X.shape[0])
-    output = _check_choice("output", output, OUTPUTS)
+    output = check_choice("output", output, OUTPUTS)
     n_L = _check_output_layer(checked, L, output)
     check_activation(hidden, name="hidden")
     m = X.shape[1]
@@ -1003,7 +960,8 @@ _INITIALIZERS = {
 def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_size=64,
           beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, num_epochs=5000, print_cost=True,
           decay=None, initialization="he", lambd=0.0, keep_prob=1.0, output="sigmoid", *,
-          decay_rate=1, hidden="relu", backend=None, return_costs=False):
+          decay_rate=1, hidden="relu", backend=None, return_costs=False, cost_every=100,
+          callback=None):
     """Train ``[LINEAR -> hidden] * (L-1) -> LINEAR -> output`` by mini-batches.
 
     The course's loop (its optimization notebook's ``model``, with the regularization
@@ -1036,33 +994,38 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
         output: ``"sigmoid"`` or ``"softmax"``; hidden: the hidden activation.
         decay_rate: passed to ``decay``.
         return_costs: also return the costs.
+        cost_every: the cost-record interval in epochs (the course's 100).
+        callback: None or ``callback(epoch, cost)``, called at each record.
 
     Returns:
         ``parameters`` (float arrays of X's dtype), or ``(parameters, costs)`` with
-        ``return_costs=True``: ``costs`` holds the cost of epochs 0, 100, 200, ..., each
+        ``return_costs=True``: ``costs`` holds the cost of epochs 0, cost_every,
+        2 cost_every, ..., each
         the average over the m examples of the mini-batch costs, ``sum_B |B| cost_B / m``,
         each ``cost_B`` computed during the epoch, before its batch's step, from the
         logits, with the dropout masks and (with ``lambd``) the L2 term of that batch.
     """
     X = as_float_array("X", X)
     n_x, m = X.shape
-    optimizer = _check_choice("optimizer", optimizer, OPTIMIZERS)
-    initialization = _check_choice("initialization", initialization, INITIALIZATIONS)
-    output = _check_choice("output", output, OUTPUTS)
+    optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
+    initialization = check_choice("initialization", initialization, INITIALIZATIONS)
+    output = check_choice("output", output, OUTPUTS)
     check_activation(hidden, name="hidden")
     learning_rate = check_learning_rate(learning_rate)
     mini_batch_size = check_positive_int("mini_batch_size", mini_batch_size)
-    beta = _check_beta("beta", beta)
-    beta1 = _check_beta("beta1", beta1)
-    beta2 = _check_beta("beta2", beta2)
-    epsilon = _check_positive_real("epsilon", epsilon)
+    beta = check_beta("beta", beta)
+    beta1 = check_beta("beta1", beta1)
+    beta2 = check_beta("beta2", beta2)
+    epsilon = check_positive_real("epsilon", epsilon)
     num_epochs = check_nonnegative_int("num_epochs", num_epochs)
-    lambd = _check_lambd(lambd)
-    keep_prob = _check_keep_prob(keep_prob)
+    lambd = check_lambd(lambd)
+    keep_prob = check_keep_prob(keep_prob)
     if decay is not None and not callable(decay):
         raise TypeError(f"decay must be None or callable as decay(learning_rate0, epoch_num, "
                         f"decay_rate); got {decay!r}")
-    decay_rate = _check_nonnegative_real("decay_rate", decay_rate)
+    decay_rate = check_nonnegative_real("decay_rate", decay_rate)
+    cost_every = check_positive_int("cost_every", cost_every)
+    callback = check_callback(callback)
     dims = check_layer_dims(layers_dims, "layers_dims")
     if dims[0] != n_x:
         raise ValueError(f"layers_dims must start with n_x = X.shape[0] = {n_x}; got {dims}")
@@ -1075,48 +1038,26 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
     backend = resolve_backend(backend)
     L = len(dims) - 1
 
-    parameters = {k: np.asarray(v, dtype=X.dtype)
+    parameters = {k: np.array(v, dtype=X.dtype, order="C")
                   for k, v in _INITIALIZERS[initialization](dims).items()}
-    # The loop keeps its state under the parameters' own keys ("W1"), not the course's
-    # "dW1" of initialize_velocity/initialize_adam, to index it without renaming.
-    if optimizer == "momentum":
-        v = {key: np.zeros_like(value) for key, value in parameters.items()}
-    elif optimizer == "adam":
-        v = {key: np.zeros_like(value) for key, value in parameters.items()}
-        s = {key: np.zeros_like(value) for key, value in parameters.items()}
+    trainer = make_epoch_trainer(
+        X, np.ascontiguousarray(Y), parameters, hidden=hidden, output=output,
+        optimizer=optimizer, mini_batch_size=mini_batch_size, beta=beta, beta1=beta1,
+        beta2=beta2, epsilon=epsilon, lambd=lambd, keep_prob=keep_prob, backend=backend)
     costs = []
-    t = 0
     seed = 10
     learning_rate0 = learning_rate
     for i in range(num_epochs):
         seed = seed + 1
-        minibatches = random_mini_batches(X, Y, mini_batch_size, seed)
-        # The cost is only kept every 100 epochs (printed every 1000): computed then only.
-        record = i % 100 == 0
-        cost_total = 0.0
-        for minibatch_X, minibatch_Y in minibatches:
-            minibatch_X = np.ascontiguousarray(minibatch_X)
-            minibatch_Y = np.ascontiguousarray(minibatch_Y)
-            size = minibatch_X.shape[1]
-            AL, caches = _forward(minibatch_X, parameters, L, keep_prob, output, hidden,
-                                  backend)
-            if record:
-                cost = _cost(AL, minibatch_Y, output, caches[-1][1], backend)
-                if lambd:
-                    cost += lambd / (2 * size) * _l2_sum(parameters, L)
-                cost_total += cost * size
-            grads = _backward(AL, minibatch_Y, caches, lambd, keep_prob, hidden, backend,
-                              need_dA0=False)
-            gradients = {key: grads[f"d{key}"] for key in parameters}
-            if optimizer == "gd":
-                parameters = _ops.gradient_step(parameters, gradients, learning_rate)
-            elif optimizer == "momentum":
-                parameters, v = _momentum_step(parameters, gradients, v, beta, learning_rate)
-            else:
-                t = t + 1
-                parameters, v, s, _, _ = _adam_step(parameters, gradients, v, s, t,
-                                                    learning_rate, beta1, beta2, epsilon)
-        cost_avg = cost_total / m
+        # random_mini_batches' shuffle, then the dropout masks the epoch's forward passes
+        # draw, batch by batch and layer by layer: one stream, taken here in one call.
+        np.random.seed(seed)
+        permutation = np.random.permutation(m)
+        draws = np.random.rand(trainer.draw_count) if keep_prob < 1 else None
+        # The cost is computed only in the epochs that record or print it.
+        record = i % cost_every == 0 or (print_cost and i % 1000 == 0)
+        cost_avg = trainer.run_epoch(permutation, learning_rate, record_cost=record,
+                                     draws=draws)
         if decay is not None:
             decayed = decay(learning_rate0, i, decay_rate)
             if not (isinstance(decayed, numbers.Real) and 0 < decayed < float("inf")):
@@ -1128,6 +1069,8 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
             print("Cost after epoch %i: %f" % (i, cost_avg))
             if decay is not None:
                 print("learning rate after epoch %i: %f" % (i, learning_rate))
-        if i % 100 == 0:
+        if i % cost_every == 0:
             costs.append(cost_avg)
+            if callback is not None:
+                callback(i, cost_avg)
     return (parameters, costs) if return_costs else parameters

@@ -78,8 +78,9 @@ def _load_trainer():
 
 _trainer_module, TRAINER_BUILD = _load_trainer()
 Trainer = _trainer_module.Trainer
+EpochTrainer = _trainer_module.EpochTrainer
 
-__all__ = ["ACTIVATION_CODES", "Trainer", "activation_backward", "cross_entropy",
+__all__ = ["ACTIVATION_CODES", "EpochTrainer", "Trainer", "activation_backward", "cross_entropy",
            "cross_entropy_with_logits", "linear_activation_forward", "linear_backward"]
 
 #: The activations' codes, the ``code`` of each entry of cnn_core.activations.ACTIVATIONS.

@@ -24,8 +24,10 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_core import _backend, _ops
-from cnn_core._validation import (check_gram, check_nonnegative_int, check_positive_int,
-                                  check_run_arguments, check_trainer_arrays)
+from cnn_core._validation import (check_epoch_arguments, check_epoch_options, check_gram,
+                                  check_labels, check_nonnegative_int, check_positive_int,
+                                  check_run_arguments, check_softmax_targets,
+                                  check_trainer_arrays)
 from cnn_core.activations import ACTIVATIONS, resolve_activation
 
 
@@ -223,3 +225,216 @@ def gradient_descent(X, Y, parameters, hidden, learning_rate, num_iterations, ev
         costs.append(cost)
         on_cost(start, cost)
     return costs
+
+
+# ---------------------------------------------------------------------------------------
+# Mini-batch training, one epoch per call: the second course's loop.
+# ---------------------------------------------------------------------------------------
+
+def dropout_draw_count(weights, m):
+    """How many uniform draws one epoch's dropout masks take: ``m`` times the hidden
+    units ``n_1 + ... + n_{L-1}`` (one draw per hidden unit and example)."""
+    return m * sum(int(w.shape[0]) for w in weights[:-1])
+
+
+def _softmax_columns(Z):
+    """Softmax of each column of ``Z`` ``(K, m)`` (classes are rows), from ``Z - max``."""
+    e = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def _softmax_cross_entropy_with_logits(Z, Y):
+    """``-(1/m) sum Y log softmax(Z)`` in float64 from the logits ``Z`` ``(K, m)``:
+    ``log softmax = (Z - max) - log sum exp(Z - max)``, finite for any finite Z."""
+    Z = Z.astype(np.float64)
+    shifted = Z - Z.max(axis=0, keepdims=True)
+    log_probabilities = shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
+    return float(-np.sum(Y * log_probabilities) / Z.shape[1])
+
+
+class NumpyEpochTrainer:
+    """Mini-batch training in NumPy, one epoch per :meth:`run_epoch`; the reference of
+    ``cnn_core.kernels.EpochTrainer``, which takes the same arguments.
+
+    Network ``[LINEAR -> hidden] * (L-1) -> LINEAR -> output``, the output a sigmoid
+    (one unit) or a softmax (K >= 2 units) with its cross-entropy; inverted dropout on
+    the hidden layers' outputs; the L2 term ``lambd / (2 |B|) sum ||W_l||^2`` of each
+    batch B; one step of ``optimizer`` per batch.
+
+    Arguments:
+        X: ``(n_x, m)``; Y: ``(n_L, m)``, labels in [0, 1] (sigmoid) or one-hot
+            columns (softmax).
+        weights: ``[W1, ..., WL]``; biases: ``[b1, ..., bL]``: updated in place.
+        hidden_activation: the hidden layers' activation.
+        output: ``"sigmoid"`` or ``"softmax"``.
+        optimizer: ``"gd"``, ``"momentum"`` (``beta``) or ``"adam"`` (``beta1``,
+            ``beta2``, ``epsilon``; its ``t`` counts batches from 1 over all epochs).
+        mini_batch_size, lambd, keep_prob: as in :func:`cnn_core.improving.model`.
+
+    The optimizer state is kept between epochs: ``v`` and ``s``, lists
+    ``[vW1, vb1, vW2, ...]`` shaped like the parameters (zeros at first), and ``t``.
+    """
+
+    def __init__(self, X, Y, weights, biases, hidden_activation, *, output="sigmoid",
+                 optimizer="gd", mini_batch_size=64, beta=0.9, beta1=0.9, beta2=0.999,
+                 epsilon=1e-8, lambd=0.0, keep_prob=1.0):
+        self.W, self.b = list(weights), list(biases)
+        self.dtype = check_trainer_arrays(X, Y, self.W, self.b)
+        self.options = check_epoch_options(self.W, output, optimizer, mini_batch_size,
+                                           beta, beta1, beta2, epsilon, lambd, keep_prob)
+        if self.options["output"] == "softmax":
+            check_softmax_targets(Y)
+        else:
+            check_labels("Y", Y)
+        self.X, self.Y = X, Y
+        self.hidden = resolve_activation(hidden_activation)
+        self.parameters = [p for pair in zip(self.W, self.b) for p in pair]
+        self.v = [np.zeros_like(p) for p in self.parameters]
+        self.s = [np.zeros_like(p) for p in self.parameters]
+        self.t = 0
+
+    @property
+    def draw_count(self):
+        """The length of ``run_epoch``'s ``draws`` (0 without dropout)."""
+        if self.options["keep_prob"] == 1:
+            return 0
+        return dropout_draw_count(self.W, self.X.shape[1])
+
+    def forward(self, X, masks):
+        """Layer outputs ``[X, A_1, ..., A_L]`` (hidden ones after dropout), the
+        hidden outputs before dropout ``[None, H_1, ..., H_{L-1}]`` (their slopes enter
+        the backward pass) and the output logits ``Z_L``."""
+        keep_prob = self.options["keep_prob"]
+        L = len(self.W)
+        A, undropped = [X], [None]
+        for l in range(L):
+            Z = self.W[l] @ A[l] + self.b[l]
+            if l == L - 1:
+                break
+            H = self.hidden.forward(Z)
+            undropped.append(H)
+            if masks is not None:   # the course's order: shut units down, then scale up
+                H = H * masks[l]
+                H = H / keep_prob
+            A.append(H)
+        if self.options["output"] == "sigmoid":
+            A.append(ACTIVATIONS["sigmoid"].forward(Z))
+        else:
+            A.append(_softmax_columns(Z))
+        return A, undropped, Z
+
+    def batch_cost(self, logits, Y):
+        """The batch's mean cross-entropy (from the logits) plus its L2 term."""
+        size = Y.shape[1]
+        if self.options["output"] == "sigmoid":
+            cost = _ops.cross_entropy_with_logits(logits, Y, "numpy")
+        else:
+            cost = _softmax_cross_entropy_with_logits(logits, Y)
+        if self.options["lambd"]:
+            squares = sum(float(np.sum(np.square(W, dtype=np.float64))) for W in self.W)
+            cost += self.options["lambd"] / (2 * size) * squares
+        return cost
+
+    def gradients(self, A, undropped, Y, masks):
+        """``[dW1, db1, ..., dWL, dbL]`` of the batch: ``dZ_L = A_L - Y`` (either
+        output with its cross-entropy), ``dW_l = dZ_l A_{l-1}^T / |B| + lambd W_l / |B|``,
+        ``db_l = sum(dZ_l) / |B|``, and below each layer the gradient through the kept
+        units only, scaled by ``1 / keep_prob``, times the hidden slope."""
+        lambd, keep_prob = self.options["lambd"], self.options["keep_prob"]
+        L, size = len(self.W), Y.shape[1]
+        grads = [None] * (2 * L)
+        dZ = A[L] - Y
+        for l in range(L - 1, -1, -1):
+            if l > 0:
+                dA = self.W[l].T @ dZ
+                if masks is not None:
+                    dA = dA * masks[l - 1]
+                    dA = dA / keep_prob
+                dZ_below = dA * self.hidden.slope(undropped[l])
+            dW = dZ @ A[l].T / size
+            if lambd:
+                dW = dW + (lambd / size) * self.W[l]
+            grads[2 * l], grads[2 * l + 1] = dW, np.sum(dZ, axis=1, keepdims=True) / size
+            if l > 0:
+                dZ = dZ_below
+        return grads
+
+    def update(self, grads, learning_rate):
+        """One step of the optimizer over every parameter, in place."""
+        o = self.options
+        if o["optimizer"] == "adam":
+            self.t += 1
+            correction1, correction2 = 1 - o["beta1"] ** self.t, 1 - o["beta2"] ** self.t
+        for p, g, v, s in zip(self.parameters, grads, self.v, self.s):
+            if o["optimizer"] == "gd":
+                p -= learning_rate * g
+            elif o["optimizer"] == "momentum":
+                v[...] = o["beta"] * v + (1 - o["beta"]) * g
+                p -= learning_rate * v
+            else:
+                v[...] = o["beta1"] * v + (1 - o["beta1"]) * g
+                s[...] = o["beta2"] * s + (1 - o["beta2"]) * np.square(g)
+                p -= learning_rate * (v / correction1) / (np.sqrt(s / correction2)
+                                                          + o["epsilon"])
+
+    def _masks(self, draws, start, size):
+        """The batch's dropout masks ``D_l = draws < keep_prob``, ``(n_l, size)`` per
+        hidden layer, read in the order the course draws them."""
+        if draws is None:
+            return None
+        masks = []
+        offset = start * sum(W.shape[0] for W in self.W[:-1])
+        for W in self.W[:-1]:
+            n = W.shape[0]
+            masks.append(draws[offset:offset + n * size].reshape(n, size)
+                         < self.options["keep_prob"])
+            offset += n * size
+        return masks
+
+    def run_epoch(self, permutation, learning_rate, *, record_cost=False, draws=None):
+        """One pass over the data: the columns in ``permutation``'s order, cut into
+        batches of ``mini_batch_size`` (the remainder last), one step per batch.
+
+        Arguments:
+            permutation: a permutation of ``range(m)`` (``np.random.permutation(m)``).
+            learning_rate: the step size, > 0.
+            record_cost: compute the epoch's cost.
+            draws: with ``keep_prob < 1``, :attr:`draw_count` uniform draws in [0, 1)
+                (``np.random.rand(trainer.draw_count)``): batch by batch, hidden layer
+                by hidden layer, the ``(n_l, |B|)`` block of uniforms whose entries
+                ``< keep_prob`` are kept, the course's draw order. None otherwise.
+
+        Returns:
+            With ``record_cost``, the average of the batches' costs weighted by their
+            sizes, each computed before its batch's step; otherwise NaN.
+        """
+        m = self.X.shape[1]
+        permutation, learning_rate, record_cost, draws = check_epoch_arguments(
+            permutation, m, learning_rate, record_cost, draws, self.draw_count)
+        size, total = self.options["mini_batch_size"], 0.0
+        for start in range(0, m, size):
+            columns = permutation[start:start + size]
+            X, Y = self.X[:, columns], self.Y[:, columns]
+            masks = self._masks(draws, start, X.shape[1])
+            A, undropped, logits = self.forward(X, masks)
+            if record_cost:
+                total += X.shape[1] * self.batch_cost(logits, Y)
+            self.update(self.gradients(A, undropped, Y, masks), learning_rate)
+        return total / m if record_cost else float("nan")
+
+
+def make_epoch_trainer(X, Y, parameters, *, hidden="relu", output="sigmoid", optimizer="gd",
+                       mini_batch_size=64, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                       lambd=0.0, keep_prob=1.0, backend=None):
+    """The backend's epoch trainer over ``parameters`` ``{"W1", "b1", ..., "WL", "bL"}``:
+    a :class:`NumpyEpochTrainer` or a compiled ``cnn_core.kernels.EpochTrainer``, which
+    updates the parameters' own arrays (writeable, C-contiguous, X's dtype)."""
+    L = len(parameters) // 2
+    weights = [parameters[f"W{l}"] for l in range(1, L + 1)]
+    biases = [parameters[f"b{l}"] for l in range(1, L + 1)]
+    options = dict(output=output, optimizer=optimizer, mini_batch_size=mini_batch_size,
+                   beta=beta, beta1=beta1, beta2=beta2, epsilon=epsilon, lambd=lambd,
+                   keep_prob=keep_prob)
+    if _backend.resolve_backend(backend) == "cython":
+        return _backend.kernels().EpochTrainer(X, Y, weights, biases, hidden, **options)
+    return NumpyEpochTrainer(X, Y, weights, biases, hidden, **options)
