@@ -470,9 +470,10 @@ EPOCH_OPTIMIZERS = ("gd", "momentum", "adam")
 
 
 def check_epoch_options(weights, output, optimizer, mini_batch_size, beta, beta1, beta2,
-                        epsilon, lambd, keep_prob):
+                        epsilon, lambd, keep_prob, gram=False):
     """The options of an epoch trainer (``cnn_core.training``), checked; returns them
-    as a dict of Python values. A sigmoid output has 1 unit, a softmax one K >= 2."""
+    as a dict of Python values. A sigmoid output has 1 unit, a softmax one K >= 2; the
+    Gram path (``gram`` True or False here) takes gradient descent or momentum."""
     output = check_choice("output", output, EPOCH_OUTPUTS)
     n_L = weights[-1].shape[0]
     if output == "sigmoid" and n_L != 1:
@@ -480,8 +481,13 @@ def check_epoch_options(weights, output, optimizer, mini_batch_size, beta, beta1
     if output == "softmax" and n_L < 2:
         raise ValueError(f"the output layer must have K >= 2 units for output='softmax'; "
                          f"got {n_L}")
-    return dict(output=output,
-                optimizer=check_choice("optimizer", optimizer, EPOCH_OPTIMIZERS),
+    optimizer = check_choice("optimizer", optimizer, EPOCH_OPTIMIZERS)
+    if gram not in (True, False):
+        raise ValueError(f"gram must be True or False; got {gram!r}")
+    if gram and optimizer == "adam":
+        raise ValueError("gram=True needs optimizer 'gd' or 'momentum': Adam divides each "
+                         "entry of dW by its own scale, which leaves the span of X^T")
+    return dict(output=output, optimizer=optimizer, gram=bool(gram),
                 mini_batch_size=check_positive_int("mini_batch_size", mini_batch_size),
                 beta=check_beta("beta", beta), beta1=check_beta("beta1", beta1),
                 beta2=check_beta("beta2", beta2),

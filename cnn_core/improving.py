@@ -58,6 +58,7 @@ from cnn_core._validation import (
     check_beta,
     check_callback,
     check_choice,
+    check_gram,
     check_keep_prob,
     check_lambd,
     check_nonnegative_real,
@@ -76,7 +77,7 @@ from cnn_core._validation import (
     check_update,
 )
 from cnn_core.activations import check_activation
-from cnn_core.training import make_epoch_trainer
+from cnn_core.training import make_epoch_trainer, use_gram_epochs
 
 __all__ = [
     "initialize_parameters_zeros",
@@ -961,7 +962,7 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
           beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, num_epochs=5000, print_cost=True,
           decay=None, initialization="he", lambd=0.0, keep_prob=1.0, output="sigmoid", *,
           decay_rate=1, hidden="relu", backend=None, return_costs=False, cost_every=100,
-          callback=None):
+          callback=None, gram="auto"):
     """Train ``[LINEAR -> hidden] * (L-1) -> LINEAR -> output`` by mini-batches.
 
     The course's loop (its optimization notebook's ``model``, with the regularization
@@ -996,6 +997,10 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
         return_costs: also return the costs.
         cost_every: the cost-record interval in epochs (the course's 100).
         callback: None or ``callback(epoch, cost)``, called at each record.
+        gram: run the first layer on ``K = X^T X`` (True; gradient descent and momentum
+            only), on X (False), or whichever costs fewer flops ("auto", by
+            :func:`cnn_core.training.use_gram_epochs`). Both give the same iterates to
+            rounding (docs/gram.md).
 
     Returns:
         ``parameters`` (float arrays of X's dtype), or ``(parameters, costs)`` with
@@ -1036,6 +1041,8 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
                          f"got {dims}")
     Y = _targets("Y", Y, output, dims[-1], m, dtype=X.dtype)
     backend = resolve_backend(backend)
+    if check_gram(gram) == "auto":
+        gram = use_gram_epochs(n_x, m, dims[1], num_epochs, mini_batch_size, optimizer)
     L = len(dims) - 1
 
     parameters = {k: np.array(v, dtype=X.dtype, order="C")
@@ -1043,7 +1050,8 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
     trainer = make_epoch_trainer(
         X, np.ascontiguousarray(Y), parameters, hidden=hidden, output=output,
         optimizer=optimizer, mini_batch_size=mini_batch_size, beta=beta, beta1=beta1,
-        beta2=beta2, epsilon=epsilon, lambd=lambd, keep_prob=keep_prob, backend=backend)
+        beta2=beta2, epsilon=epsilon, lambd=lambd, keep_prob=keep_prob, gram=gram,
+        backend=backend)
     costs = []
     seed = 10
     learning_rate0 = learning_rate
@@ -1056,8 +1064,9 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
         draws = np.random.rand(trainer.draw_count) if keep_prob < 1 else None
         # The cost is computed only in the epochs that record or print it.
         record = i % cost_every == 0 or (print_cost and i % 1000 == 0)
+        # On the Gram path W1 is written once, after the last epoch.
         cost_avg = trainer.run_epoch(permutation, learning_rate, record_cost=record,
-                                     draws=draws)
+                                     draws=draws, sync=False)
         if decay is not None:
             decayed = decay(learning_rate0, i, decay_rate)
             if not (isinstance(decayed, numbers.Real) and 0 < decayed < float("inf")):
@@ -1073,4 +1082,5 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
             costs.append(cost_avg)
             if callback is not None:
                 callback(i, cost_avg)
+    trainer.sync()
     return (parameters, costs) if return_costs else parameters

@@ -252,6 +252,65 @@ def _softmax_cross_entropy_with_logits(Z, Y):
     return float(-np.sum(Y * log_probabilities) / Z.shape[1])
 
 
+class GramEpochFirstLayer:
+    """The first layer of mini-batch gradient descent or momentum on ``K = X^T X``.
+
+    Every step of W1 is a combination of W1's value at the start, ``W0``, and of
+    ``dZ1 X_B^T`` (the L2 term adds a multiple of W1 itself), so the trainer keeps
+    ``W1 = c W0 + S X^T`` (a scalar c, S ``(n_1, m)``) and ``P = W1 X`` ``(n_1, m)``,
+    never multiplying by X: a batch B reads ``Z1 = P[:, B] + b1``, and its gradient
+    ``dW1 = dZ1 X_B^T / |B| + (lambd / |B|) W1`` acts on P as
+    ``dW1 X = dZ1 K[B, :] / |B| + (lambd / |B|) P`` and on the coordinates as
+    ``(lambd c / |B|, (lambd / |B|) S + dZ1 / |B| in the columns B)``. Momentum keeps
+    its velocity the same way, ``v = a W0 + V X^T`` with ``Q = v X``. A step costs
+    ``2 n_1 |B| m`` flops instead of ``4 n_1 n_x |B|``; :meth:`sync` writes W1 (and
+    its velocity), ``n_1 m n_x`` each. See docs/gram.md.
+    """
+
+    def __init__(self, X, W1, momentum, beta, lambd):
+        self.X, self.K = X, X.T @ X
+        self.W0 = W1.copy()
+        self.P0 = W1 @ X
+        self.P = self.P0.copy()
+        self.c, self.S = 1.0, np.zeros_like(self.P)
+        self.momentum, self.beta, self.lambd = momentum, beta, lambd
+        self.a, self.V, self.Q = 0.0, np.zeros_like(self.P), np.zeros_like(self.P)
+        self.squared_W0 = float(np.sum(np.square(self.W0, dtype=np.float64)))
+
+    def product(self, columns):
+        """``W1 X_B`` ``(n_1, |B|)``: the batch's columns of P."""
+        return self.P[:, columns]
+
+    def squared_norm(self):
+        """``||W1||^2 = c^2 ||W0||^2 + c <S, P0> + <S, P>`` (as ``S K = P - c P0``)."""
+        S, P0, P = (a.astype(np.float64) for a in (self.S, self.P0, self.P))
+        return (self.c ** 2 * self.squared_W0 + self.c * float(np.sum(S * P0))
+                + float(np.sum(S * P)))
+
+    def step(self, dZ1, columns, learning_rate):
+        """One step of W1 from the batch's ``dZ1`` ``(n_1, |B|)``, in the coordinates."""
+        size = len(columns)
+        decay = self.lambd / size
+        dW1_X = (dZ1 @ self.K[columns, :]) / size + decay * self.P     # dW1 X
+        g0, G = decay * self.c, decay * self.S                         # dW1 = g0 W0 + G X^T
+        G[:, columns] += dZ1 / size
+        if self.momentum:
+            beta = self.beta
+            self.Q = beta * self.Q + (1 - beta) * dW1_X
+            self.a = beta * self.a + (1 - beta) * g0
+            self.V = beta * self.V + (1 - beta) * G
+            dW1_X, g0, G = self.Q, self.a, self.V
+        self.P -= learning_rate * dW1_X
+        self.c -= learning_rate * g0
+        self.S -= learning_rate * G
+
+    def sync(self, W1, vW1):
+        """Write ``W1 = c W0 + S X^T`` and, with momentum, ``v = a W0 + V X^T``."""
+        W1[...] = self.c * self.W0 + self.S @ self.X.T
+        if self.momentum:
+            vW1[...] = self.a * self.W0 + self.V @ self.X.T
+
+
 class NumpyEpochTrainer:
     """Mini-batch training in NumPy, one epoch per :meth:`run_epoch`; the reference of
     ``cnn_core.kernels.EpochTrainer``, which takes the same arguments.
@@ -270,6 +329,10 @@ class NumpyEpochTrainer:
         optimizer: ``"gd"``, ``"momentum"`` (``beta``) or ``"adam"`` (``beta1``,
             ``beta2``, ``epsilon``; its ``t`` counts batches from 1 over all epochs).
         mini_batch_size, lambd, keep_prob: as in :func:`cnn_core.improving.model`.
+        gram: the first layer on ``K = X^T X`` (:class:`GramEpochFirstLayer`; gradient
+            descent and momentum only). W1 and its velocity are then written at the end
+            of each epoch unless ``run_epoch(..., sync=False)``; :meth:`sync` writes
+            them.
 
     The optimizer state is kept between epochs: ``v`` and ``s``, lists
     ``[vW1, vb1, vW2, ...]`` shaped like the parameters (zeros at first), and ``t``.
@@ -277,11 +340,12 @@ class NumpyEpochTrainer:
 
     def __init__(self, X, Y, weights, biases, hidden_activation, *, output="sigmoid",
                  optimizer="gd", mini_batch_size=64, beta=0.9, beta1=0.9, beta2=0.999,
-                 epsilon=1e-8, lambd=0.0, keep_prob=1.0):
+                 epsilon=1e-8, lambd=0.0, keep_prob=1.0, gram=False):
         self.W, self.b = list(weights), list(biases)
         self.dtype = check_trainer_arrays(X, Y, self.W, self.b)
         self.options = check_epoch_options(self.W, output, optimizer, mini_batch_size,
-                                           beta, beta1, beta2, epsilon, lambd, keep_prob)
+                                           beta, beta1, beta2, epsilon, lambd, keep_prob,
+                                           gram)
         if self.options["output"] == "softmax":
             check_softmax_targets(Y)
         else:
@@ -292,6 +356,10 @@ class NumpyEpochTrainer:
         self.v = [np.zeros_like(p) for p in self.parameters]
         self.s = [np.zeros_like(p) for p in self.parameters]
         self.t = 0
+        self.gram = None
+        if self.options["gram"]:
+            self.gram = GramEpochFirstLayer(X, self.W[0], self.options["optimizer"] == "momentum",
+                                            self.options["beta"], self.options["lambd"])
 
     @property
     def draw_count(self):
@@ -300,7 +368,7 @@ class NumpyEpochTrainer:
             return 0
         return dropout_draw_count(self.W, self.X.shape[1])
 
-    def forward(self, X, masks):
+    def forward(self, X, masks, columns=None):
         """Layer outputs ``[X, A_1, ..., A_L]`` (hidden ones after dropout), the
         hidden outputs before dropout ``[None, H_1, ..., H_{L-1}]`` (their slopes enter
         the backward pass) and the output logits ``Z_L``."""
@@ -308,7 +376,10 @@ class NumpyEpochTrainer:
         L = len(self.W)
         A, undropped = [X], [None]
         for l in range(L):
-            Z = self.W[l] @ A[l] + self.b[l]
+            if l == 0 and self.gram is not None:
+                Z = self.gram.product(columns) + self.b[0]
+            else:
+                Z = self.W[l] @ A[l] + self.b[l]
             if l == L - 1:
                 break
             H = self.hidden.forward(Z)
@@ -331,7 +402,10 @@ class NumpyEpochTrainer:
         else:
             cost = _softmax_cross_entropy_with_logits(logits, Y)
         if self.options["lambd"]:
-            squares = sum(float(np.sum(np.square(W, dtype=np.float64))) for W in self.W)
+            squares = sum(float(np.sum(np.square(W, dtype=np.float64)))
+                          for W in self.W[1 if self.gram else 0:])
+            if self.gram is not None:
+                squares += self.gram.squared_norm()
             cost += self.options["lambd"] / (2 * size) * squares
         return cost
 
@@ -339,7 +413,8 @@ class NumpyEpochTrainer:
         """``[dW1, db1, ..., dWL, dbL]`` of the batch: ``dZ_L = A_L - Y`` (either
         output with its cross-entropy), ``dW_l = dZ_l A_{l-1}^T / |B| + lambd W_l / |B|``,
         ``db_l = sum(dZ_l) / |B|``, and below each layer the gradient through the kept
-        units only, scaled by ``1 / keep_prob``, times the hidden slope."""
+        units only, scaled by ``1 / keep_prob``, times the hidden slope. On the Gram
+        path ``dW1`` is not formed: its place holds ``dZ1``."""
         lambd, keep_prob = self.options["lambd"], self.options["keep_prob"]
         L, size = len(self.W), Y.shape[1]
         grads = [None] * (2 * L)
@@ -351,21 +426,29 @@ class NumpyEpochTrainer:
                     dA = dA * masks[l - 1]
                     dA = dA / keep_prob
                 dZ_below = dA * self.hidden.slope(undropped[l])
-            dW = dZ @ A[l].T / size
-            if lambd:
-                dW = dW + (lambd / size) * self.W[l]
+            if l == 0 and self.gram is not None:
+                dW = dZ
+            else:
+                dW = dZ @ A[l].T / size
+                if lambd:
+                    dW = dW + (lambd / size) * self.W[l]
             grads[2 * l], grads[2 * l + 1] = dW, np.sum(dZ, axis=1, keepdims=True) / size
             if l > 0:
                 dZ = dZ_below
         return grads
 
-    def update(self, grads, learning_rate):
-        """One step of the optimizer over every parameter, in place."""
+    def update(self, grads, learning_rate, columns=None):
+        """One step of the optimizer over every parameter, in place (W1 through the
+        Gram path's coordinates when it is on)."""
         o = self.options
+        if self.gram is not None:
+            self.gram.step(grads[0], columns, learning_rate)
         if o["optimizer"] == "adam":
             self.t += 1
             correction1, correction2 = 1 - o["beta1"] ** self.t, 1 - o["beta2"] ** self.t
-        for p, g, v, s in zip(self.parameters, grads, self.v, self.s):
+        for k, (p, g, v, s) in enumerate(zip(self.parameters, grads, self.v, self.s)):
+            if k == 0 and self.gram is not None:
+                continue
             if o["optimizer"] == "gd":
                 p -= learning_rate * g
             elif o["optimizer"] == "momentum":
@@ -391,7 +474,13 @@ class NumpyEpochTrainer:
             offset += n * size
         return masks
 
-    def run_epoch(self, permutation, learning_rate, *, record_cost=False, draws=None):
+    def sync(self):
+        """On the Gram path, write the pending steps into W1 and its velocity."""
+        if self.gram is not None:
+            self.gram.sync(self.W[0], self.v[0])
+
+    def run_epoch(self, permutation, learning_rate, *, record_cost=False, draws=None,
+                  sync=True):
         """One pass over the data: the columns in ``permutation``'s order, cut into
         batches of ``mini_batch_size`` (the remainder last), one step per batch.
 
@@ -403,6 +492,8 @@ class NumpyEpochTrainer:
                 (``np.random.rand(trainer.draw_count)``): batch by batch, hidden layer
                 by hidden layer, the ``(n_l, |B|)`` block of uniforms whose entries
                 ``< keep_prob`` are kept, the course's draw order. None otherwise.
+            sync: on the Gram path, write W1 at the end (:meth:`sync`); False leaves
+                it pending, for a caller that runs many epochs and syncs at the end.
 
         Returns:
             With ``record_cost``, the average of the batches' costs weighted by their
@@ -414,18 +505,41 @@ class NumpyEpochTrainer:
         size, total = self.options["mini_batch_size"], 0.0
         for start in range(0, m, size):
             columns = permutation[start:start + size]
-            X, Y = self.X[:, columns], self.Y[:, columns]
-            masks = self._masks(draws, start, X.shape[1])
-            A, undropped, logits = self.forward(X, masks)
+            # The Gram path reads P, never the batch's X.
+            X = self.X[:, columns] if self.gram is None else None
+            Y = self.Y[:, columns]
+            masks = self._masks(draws, start, len(columns))
+            A, undropped, logits = self.forward(X, masks, columns)
             if record_cost:
-                total += X.shape[1] * self.batch_cost(logits, Y)
-            self.update(self.gradients(A, undropped, Y, masks), learning_rate)
+                total += len(columns) * self.batch_cost(logits, Y)
+            self.update(self.gradients(A, undropped, Y, masks), learning_rate, columns)
+        if sync:
+            self.sync()
         return total / m if record_cost else float("nan")
+
+
+def use_gram_epochs(n_x, m, n_1, num_epochs, mini_batch_size, optimizer):
+    """Whether the Gram path of the epoch trainers costs fewer flops than the direct one.
+
+    Direct: the first layer multiplies by the batch's X twice per batch,
+    ``4 n_1 n_x m`` flops per epoch. Gram (gd and momentum only): ``K = X^T X`` and
+    ``P = W1 X`` once (``2 n_x m^2 + 2 n_1 n_x m``), then per epoch ``2 n_1 m^2`` for
+    the batches' products and about ``6 n_1 m`` per batch for the coordinates, and
+    writing W1 (and its velocity) at the end, ``2 n_1 m n_x`` each.
+    """
+    if optimizer not in ("gd", "momentum") or num_epochs <= 0:
+        return False
+    batches = -(-m // mini_batch_size)
+    direct = num_epochs * 4 * n_1 * n_x * m
+    writes = 2 if optimizer == "momentum" else 1
+    gram = (2 * n_x * m * m + 2 * n_1 * n_x * m + writes * 2 * n_1 * m * n_x
+            + num_epochs * (2 * n_1 * m * m + 6 * n_1 * m * batches))
+    return gram < direct
 
 
 def make_epoch_trainer(X, Y, parameters, *, hidden="relu", output="sigmoid", optimizer="gd",
                        mini_batch_size=64, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8,
-                       lambd=0.0, keep_prob=1.0, backend=None):
+                       lambd=0.0, keep_prob=1.0, gram=False, backend=None):
     """The backend's epoch trainer over ``parameters`` ``{"W1", "b1", ..., "WL", "bL"}``:
     a :class:`NumpyEpochTrainer` or a compiled ``cnn_core.kernels.EpochTrainer``, which
     updates the parameters' own arrays (writeable, C-contiguous, X's dtype)."""
@@ -434,7 +548,7 @@ def make_epoch_trainer(X, Y, parameters, *, hidden="relu", output="sigmoid", opt
     biases = [parameters[f"b{l}"] for l in range(1, L + 1)]
     options = dict(output=output, optimizer=optimizer, mini_batch_size=mini_batch_size,
                    beta=beta, beta1=beta1, beta2=beta2, epsilon=epsilon, lambd=lambd,
-                   keep_prob=keep_prob)
+                   keep_prob=keep_prob, gram=gram)
     if _backend.resolve_backend(backend) == "cython":
         return _backend.kernels().EpochTrainer(X, Y, weights, biases, hidden, **options)
     return NumpyEpochTrainer(X, Y, weights, biases, hidden, **options)

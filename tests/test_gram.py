@@ -136,3 +136,114 @@ def test_gram_path_peak_memory_is_within_the_reference_paths():
     # The compiled Gram path keeps K (m^2) but no W1-sized temporaries.
     assert peaks["compiled Gram"] <= peaks["numpy standard"], peaks
     assert peaks["compiled Gram"] <= peaks["numpy Gram"], peaks
+
+
+# ---------------------------------------------------------------------------------------
+# The Gram path of the epoch trainers: mini-batches, momentum, L2 (docs/gram.md)
+# ---------------------------------------------------------------------------------------
+
+def _epochs(backend, parameters, X, Y, epochs, gram, sync_each=True, **options):
+    """``epochs`` shuffled epochs from a copy of ``parameters``; returns the parameters,
+    the recorded costs and the trainer."""
+    params = {k: np.array(v, order="C") for k, v in parameters.items()}
+    trainer = training.make_epoch_trainer(X, Y, params, gram=gram, backend=backend,
+                                          **options)
+    rng = np.random.default_rng(5)
+    costs = []
+    for _ in range(epochs):
+        draws = rng.random(trainer.draw_count) if trainer.draw_count else None
+        costs.append(trainer.run_epoch(rng.permutation(X.shape[1]), 0.05,
+                                       record_cost=True, draws=draws, sync=sync_each))
+    trainer.sync()
+    return params, costs, trainer
+
+
+GRAM_CASES = [
+    ([80, 6, 3, 1], dict(optimizer="gd")),
+    ([80, 6, 3, 1], dict(optimizer="gd", lambd=0.7)),
+    ([60, 5, 1], dict(optimizer="momentum", hidden="tanh")),
+    ([60, 8, 4, 3], dict(optimizer="momentum", lambd=0.5, keep_prob=0.8, output="softmax")),
+    ([50, 1], dict(optimizer="momentum", lambd=0.2)),
+    ([70, 5, 4], dict(optimizer="gd", lambd=0.1, output="softmax")),
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dims, options", GRAM_CASES)
+def test_the_epoch_gram_path_equals_the_standard_path(backend, dims, options):
+    """Eight shuffled epochs of 45 examples in batches of 16 (a remainder of 13)."""
+    rng = np.random.default_rng(len(dims))
+    parameters, X, _ = random_network(dims, 45, seed=len(dims))
+    if options.get("output") == "softmax":
+        from cnn_core import improving
+        Y = improving.one_hot(rng.integers(0, dims[-1], 45), dims[-1])
+    else:
+        Y = (rng.random((1, 45)) > 0.5).astype(float)
+    options = dict(options, mini_batch_size=16)
+    want, want_costs, standard = _epochs(backend, parameters, X, Y, 8, False, **options)
+    got, got_costs, gram = _epochs(backend, parameters, X, Y, 8, True, **options)
+    assert_close(got_costs, want_costs, rtol=1e-12)
+    for key in want:
+        assert_close(got[key], want[key], rtol=1e-12, atol=1e-14, what=key)
+    for got_v, want_v in zip(gram.v, standard.v):   # momentum's velocity too
+        assert_close(got_v, want_v, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_deferred_sync_gives_the_same_parameters(backend):
+    parameters, X, Y = random_network([90, 6, 1], 30, seed=4)
+    options = dict(optimizer="momentum", lambd=0.3, mini_batch_size=8)
+    each, each_costs, _ = _epochs(backend, parameters, X, Y, 5, True, **options)
+    once, once_costs, trainer = _epochs(backend, parameters, X, Y, 5, True, sync_each=False,
+                                        **options)
+    assert once_costs == each_costs
+    for key in each:
+        assert_close(once[key], each[key], rtol=1e-13, atol=1e-15, what=key)
+    # Without a sync W1 keeps its initial value: the steps are pending in the trainer.
+    params = {k: np.array(v) for k, v in parameters.items()}
+    trainer = training.make_epoch_trainer(X, Y, params, gram=True, backend=backend,
+                                          **options)
+    trainer.run_epoch(np.arange(30), 0.05, sync=False)
+    np.testing.assert_array_equal(params["W1"], parameters["W1"])
+    assert not np.array_equal(params["W2"], parameters["W2"])
+    trainer.sync()
+    assert not np.array_equal(params["W1"], parameters["W1"])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_epoch_gram_path_refuses_adam(backend):
+    parameters, X, Y = random_network([20, 3, 1], 5)
+    with pytest.raises(ValueError, match="gram=True needs optimizer 'gd' or 'momentum'"):
+        training.make_epoch_trainer(X, Y, parameters, optimizer="adam", gram=True,
+                                    backend=backend)
+    with pytest.raises(ValueError, match="gram must be True or False"):
+        training.make_epoch_trainer(X, Y, parameters, gram="auto", backend=backend)
+
+
+def test_the_automatic_choice_for_epochs():
+    # The cats in batches of 64 with momentum: K = X^T X costs five direct epochs, so
+    # the Gram path wins from about six epochs on.
+    assert not training.use_gram_epochs(12288, 209, 20, 2, 64, "momentum")
+    assert training.use_gram_epochs(12288, 209, 20, 10, 64, "momentum")
+    assert training.use_gram_epochs(12288, 209, 20, 1000, 64, "gd")
+    assert not training.use_gram_epochs(12288, 209, 20, 1000, 64, "adam")
+    # The digits (64 features, 1347 examples): never.
+    assert not training.use_gram_epochs(64, 1347, 64, 1000, 64, "momentum")
+    assert not training.use_gram_epochs(12288, 209, 20, 0, 64, "gd")
+
+
+@needs_kernels
+def test_model_picks_the_gram_path_and_gives_the_same_parameters():
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((400, 60))
+    Y = (X[:3].sum(axis=0, keepdims=True) > 0).astype(float)
+    from cnn_core import improving
+    runs = [improving.model(X, Y, [400, 6, 1], optimizer="momentum", learning_rate=0.01,
+                            mini_batch_size=16, num_epochs=40, print_cost=False,
+                            lambd=0.1, return_costs=True, cost_every=10, gram=gram)
+            for gram in (False, True, "auto")]
+    (want, want_costs), *others = runs
+    for got, got_costs in others:
+        assert_close(got_costs, want_costs, rtol=1e-12)
+        for key in want:
+            assert_close(got[key], want[key], rtol=1e-12, atol=1e-14, what=key)
