@@ -11,6 +11,13 @@ gradients of the summed loss, for the activations handed down).
 every JAX reference against central differences, injects the wrong variants of
 ``tests/mutants.py`` (test machinery, not installed), and fails when a backward of
 cnn_core is not listed here.
+
+A second table, :data:`UPDATES`, holds the optimizers' updates (an :class:`UpdateEntry`
+each): a step is a function of the gradient, checked by value against its JAX statement
+in :mod:`.optimizers` and, through ``jax.jacfwd``, by its derivative with respect to the
+gradient against a hand-derived diagonal. ``tests/test_optimizers_reference.py`` runs
+that table and fails when an ``update_parameters_with_*`` function of
+``cnn_core.improving`` is not listed there.
 """
 from __future__ import annotations
 
@@ -24,7 +31,7 @@ import numpy as np
 
 from cnn_core import _backend, _ops, activations, deep, improving, logistic, shallow, training
 
-from . import ops
+from . import ops, optimizers
 from .costs import L_model_cost, L_model_cost_general, logistic_cost, shallow_cost
 
 #: Normwise relative tolerance against autodiff, by dtype.
@@ -231,52 +238,113 @@ def _network_entry(name, targets, dims, analytic, scalar, m=8, with_X=False, act
 DROPOUT_SEED = 7
 
 
-def _dropout_masks(dims, m, keep_prob):
+def dropout_masks(dims, m, keep_prob, seed=DROPOUT_SEED):
+    """The masks ``improving.forward_propagation(..., keep_prob, seed=seed)`` draws.
+
+    ``np.random.seed(seed)``, then for each hidden layer l = 1..L-1 in order
+    ``np.random.rand(n_l, m) < keep_prob``, as float64 0/1 arrays ``(n_l, m)`` keyed by l
+    (the ``masks`` of :func:`.costs.L_model_cost_general`); None when ``keep_prob >= 1``
+    (nothing is drawn). ``dims`` is ``[n_x, n_1, ..., n_L]``. Reseeds ``np.random``.
+    """
     if keep_prob >= 1:
         return None
-    np.random.seed(DROPOUT_SEED)
+    np.random.seed(seed)
     return {l: (np.random.rand(dims[l], m) < keep_prob).astype(np.float64)
             for l in range(1, len(dims) - 1)}
 
 
-def _improving_sample(dims, m, output):
+def _improving_sample(dims, m, output, labels="one-hot"):
     base = _network_sample(dims, m)
 
     def sample(rng):
         inputs = base(rng)
         if output == "softmax":
-            labels = rng.integers(0, dims[-1], m)
-            inputs["Y"] = np.eye(dims[-1])[:, labels]
+            classes = rng.integers(0, dims[-1], m)
+            # One-hot (K, m), or the integer labels (1, m) (as floats: the samples are
+            # cast to the dtype under test) that both cnn_core and the reference expand.
+            inputs["Y"] = (np.eye(dims[-1])[:, classes] if labels == "one-hot"
+                           else classes[None, :].astype(np.float64))
         return inputs
     return sample
 
 
-def _improving_backward(dims, output, lambd, keep_prob):
+def _improving_backward(dims, output, lambd, keep_prob, hidden="relu"):
     def analytic(inputs, backend):
         params = _params(inputs)
         AL, caches = improving.forward_propagation(
-            inputs["X"], params, keep_prob=keep_prob, output=output,
+            inputs["X"], params, keep_prob=keep_prob, output=output, hidden=hidden,
             seed=DROPOUT_SEED if keep_prob < 1 else None, backend=backend)
         grads = improving.backward_propagation(AL, inputs["Y"], caches, lambd=lambd,
                                                keep_prob=keep_prob, output=output,
-                                               backend=backend)
+                                               hidden=hidden, backend=backend)
         return {k: grads[f"d{k}"] for k in params}
 
     def scalar(a):
-        masks = _dropout_masks(dims, a["X"].shape[1], keep_prob)
-        return L_model_cost_general(_params(a), a["X"], a["Y"], output=output, lambd=lambd,
-                                    masks=masks, keep_prob=keep_prob)
+        masks = dropout_masks(dims, a["X"].shape[1], keep_prob)
+        return L_model_cost_general(_params(a), a["X"], a["Y"], output=output, hidden=hidden,
+                                    lambd=lambd, masks=masks, keep_prob=keep_prob)
     return analytic, scalar
 
 
-def _improving_entry(name, dims, output, lambd=0.0, keep_prob=1.0, m=10):
-    analytic, scalar = _improving_backward(dims, output, lambd, keep_prob)
+def _improving_entry(name, dims, output, lambd=0.0, keep_prob=1.0, m=10, hidden="relu",
+                     labels="one-hot"):
+    analytic, scalar = _improving_backward(dims, output, lambd, keep_prob, hidden)
     keys = _network_keys(dims)
     return Entry(
         name=name, targets=(improving.backward_propagation,),
-        sample=_improving_sample(dims, m, output), analytic=analytic, scalar=scalar, wrt=keys,
+        sample=_improving_sample(dims, m, output, labels), analytic=analytic, scalar=scalar,
+        wrt=keys,
         weights=tuple(k for k in keys if k[0] == "W"), biases=tuple(k for k in keys if k[0] == "b"),
-        activation=True,
+        # With no hidden layer (dims [n_x, n_L]) no activation derivative enters: the
+        # output's dZ = AL - Y is the whole chain.
+        activation=len(dims) > 2,
+    )
+
+
+
+# The epoch trainers (improving.model's loop): one epoch whose one batch is all m columns
+# in order, at rate 1 with plain gradient descent, is one step by the gradient of the
+# batch's cost (with its L2 term and dropout masks), ``before - after``.
+
+def _epoch_step(output, lambd, keep_prob, gram, hidden="relu"):
+    def analytic(inputs, backend):
+        params = {k: np.array(v, order="C") for k, v in _params(inputs).items()}
+        before = {k: v.copy() for k, v in params.items()}
+        X = inputs["X"]
+        m = X.shape[1]
+        trainer = training.make_epoch_trainer(
+            X, np.ascontiguousarray(inputs["Y"], dtype=X.dtype), params, hidden=hidden,
+            output=output, optimizer="gd", mini_batch_size=m, lambd=lambd,
+            keep_prob=keep_prob, gram=gram, backend=backend)
+        draws = None
+        if trainer.draw_count:
+            # The stream dropout_masks draws from: np.random.seed, then layer by layer.
+            np.random.seed(DROPOUT_SEED)
+            draws = np.random.rand(trainer.draw_count)
+        trainer.run_epoch(np.arange(m), 1.0, draws=draws)
+        return {k: before[k] - params[k] for k in params}
+
+    def scalar(a):
+        masks = dropout_masks(_dims_of(a), a["X"].shape[1], keep_prob)
+        return L_model_cost_general(_params(a), a["X"], a["Y"], output=output, hidden=hidden,
+                                    lambd=lambd, masks=masks, keep_prob=keep_prob)
+    return analytic, scalar
+
+
+def _dims_of(inputs):
+    """``[n_x, n_1, ..., n_L]`` of the inputs' weights."""
+    L = sum(1 for k in inputs if k.startswith("W"))
+    return [inputs["X"].shape[0]] + [inputs[f"W{l}"].shape[0] for l in range(1, L + 1)]
+
+
+def _epoch_entry(name, targets, dims, output, lambd=0.0, keep_prob=1.0, gram=False, m=10):
+    analytic, scalar = _epoch_step(output, lambd, keep_prob, gram)
+    keys = _network_keys(dims)
+    return Entry(
+        name=name, targets=targets, sample=_improving_sample(dims, m, output),
+        analytic=analytic, scalar=scalar, wrt=keys,
+        weights=tuple(k for k in keys if k[0] == "W"), biases=tuple(k for k in keys if k[0] == "b"),
+        activation=len(dims) > 2,
     )
 
 
@@ -337,9 +405,314 @@ REGISTRY = [
                      [5, 4, 3], "softmax", lambd=0.3),
     _improving_entry("improving.backward_propagation, softmax with dropout",
                      [5, 6, 4, 3], "softmax", keep_prob=0.7),
+    _epoch_entry("epoch trainer, softmax with L2 and dropout (improving.model)",
+                 (training.NumpyEpochTrainer, training.make_epoch_trainer, improving.model,
+                  _kernel("EpochTrainer")),
+                 [5, 4, 3, 3], "softmax", lambd=0.3, keep_prob=0.8),
+    _epoch_entry("epoch trainer, sigmoid", (training.NumpyEpochTrainer,
+                                            _kernel("EpochTrainer")),
+                 [4, 5, 1], "sigmoid"),
+    _epoch_entry("epoch trainer, Gram path (n_x > m), sigmoid with L2 and dropout",
+                 (training.GramEpochFirstLayer, training.use_gram_epochs),
+                 [30, 4, 3, 1], "sigmoid", lambd=0.5, keep_prob=0.8, gram=True, m=8),
+    _epoch_entry("epoch trainer, Gram path, softmax on one layer",
+                 (training.GramEpochFirstLayer,), [20, 3], "softmax", gram=True, m=6),
+    # The L2 term alone on the sigmoid output (above it only comes with dropout), on one
+    # hidden layer and on four layers; the bare output layer (no hidden layer, so no
+    # mask and no activation derivative: logistic and softmax regression with L2); one
+    # hidden layer's single mask; every term at once on four layers with tanh hidden
+    # layers; and the softmax's integer labels (1, m), expanded to one-hot by cnn_core.
+    _improving_entry("improving.backward_propagation, sigmoid with L2, one hidden layer",
+                     [4, 5, 1], "sigmoid", lambd=0.5),
+    _improving_entry("improving.backward_propagation, sigmoid with L2, four layers",
+                     [5, 4, 4, 3, 1], "sigmoid", lambd=0.9),
+    _improving_entry("improving.backward_propagation, sigmoid with L2, no hidden layer",
+                     [4, 1], "sigmoid", lambd=0.4),
+    _improving_entry("improving.backward_propagation, softmax with L2, no hidden layer",
+                     [4, 3], "softmax", lambd=0.4),
+    _improving_entry("improving.backward_propagation, sigmoid with dropout, one hidden layer",
+                     [4, 6, 1], "sigmoid", keep_prob=0.6),
+    _improving_entry("improving.backward_propagation, softmax with L2 and dropout, four tanh "
+                     "layers", [5, 6, 5, 4, 4], "softmax", lambd=0.2, keep_prob=0.75,
+                     hidden="tanh"),
+    _improving_entry("improving.backward_propagation, softmax with integer labels (1, m)",
+                     [4, 5, 3], "softmax", lambd=0.1, labels="integer"),
 ]
 
 
 def sample_inputs(entry, seed=0, dtype=np.float64):
     """``entry``'s sample inputs from a seeded generator, cast to ``dtype``."""
     return _with_dtype(entry.sample(np.random.default_rng(seed)), dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# The optimizers' updates: each step a function of the gradient.
+# ---------------------------------------------------------------------------------------
+
+#: The outputs an update may return, each a dict keyed by parameter name: the new
+#: parameters, the state after the step (``v``, ``s``) and Adam's corrected averages.
+UPDATE_OUTPUTS = ("parameters", "v", "s", "v_corrected", "s_corrected")
+
+
+@dataclass(frozen=True)
+class UpdateEntry:
+    """One optimizer update of cnn_core and its JAX statement.
+
+    The inputs (``sample(rng)``) are a dict: ``"parameters"``, a dict ``{"W1", "b1",
+    ...}`` of arrays ``W{l}`` ``(n_l, n_{l-1})`` and ``b{l}`` ``(n_l, 1)``;
+    ``"gradients"``, a list of dicts of the same keys and shapes, one per step (the
+    update is applied once per element, in order); ``"state"``, the optimizer's state
+    before the first step, a dict of ``"v"`` (and ``"s"``) each keyed like the
+    parameters, or None to start from cnn_core's ``initialize_velocity`` /
+    ``initialize_adam`` (zeros for the reference); ``"t"``, the number of the first step
+    (Adam); and ``"hyper"``, the step's keyword arguments (floats).
+
+    Attributes:
+        name: how tests and reports call it.
+        optimizer: ``"gd"``, ``"momentum"`` or ``"adam"`` (the wrong variants of the
+            tests act on one optimizer).
+        targets: the cnn_core callables this entry checks.
+        sample: ``rng -> inputs`` (float64 arrays).
+        analytic: ``(inputs, backend) -> {output: {key: array}}`` (outputs of
+            :data:`UPDATE_OUTPUTS`, keyed by parameter name), computed by cnn_core's
+            public functions, looked up on ``cnn_core.improving`` at each call (the hook
+            through which tests inject wrong variants).
+        jax_update: ``(inputs, last_gradients) -> {output: {key: jnp array}}``: the same
+            steps in JAX (:mod:`.optimizers`), as a function of the last step's gradients
+            (a dict keyed by parameter name), so that ``jax.jacfwd`` differentiates it.
+        derivative: for one-step entries, ``inputs -> {output: {key: array}}``, the
+            hand-derived derivative of each output entry with respect to the same entry
+            of the gradient (every update is elementwise, so its Jacobian is diagonal and
+            this is the diagonal, in the parameter's shape); None for several steps.
+    """
+
+    name: str
+    optimizer: str
+    targets: tuple
+    sample: Callable
+    analytic: Callable
+    jax_update: Callable
+    derivative: Callable = None
+
+    def reference(self, inputs):
+        """The expected outputs, from the JAX statement in float64."""
+        last = _jnp_tree(inputs["gradients"][-1])
+        out = self.jax_update(_as_float64(inputs), last)
+        return {name: {k: np.asarray(a) for k, a in d.items()} for name, d in out.items()}
+
+
+def _jnp_tree(tree):
+    return {k: jnp.asarray(np.asarray(v, dtype=np.float64)) for k, v in tree.items()}
+
+
+def _cast_tree(value, dtype):
+    if isinstance(value, dict):
+        return {k: _cast_tree(v, dtype) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cast_tree(v, dtype) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.astype(dtype)
+    return value
+
+
+def _as_float64(inputs):
+    return _cast_tree(inputs, np.float64)
+
+
+def _course_keys(tree):
+    """``{"W1": ...}`` -> ``{"dW1": ...}``: the course's keys of gradients and states."""
+    return {f"d{k}": v for k, v in tree.items()}
+
+
+def _parameter_keys(tree):
+    """``{"dW1": ...}`` -> ``{"W1": ...}``, dropping keys that are not a parameter's."""
+    return {k[1:]: v for k, v in tree.items() if k[:1] == "d" and k[1:2] in ("W", "b")}
+
+
+def _update_sample(dims, optimizer, steps=1, state="drawn", t=1):
+    """Parameters of a network ``dims``, ``steps`` gradients and the hyperparameters.
+
+    The gradients' entries have magnitudes spread over 1e-4..1 (a log-uniform scale per
+    entry, kept across the steps), so that Adam's ``epsilon`` and its square root are
+    both exercised; the state, when drawn, has the magnitudes of the gradients (``s`` of
+    their squares, so nonnegative).
+    """
+    def sample(rng):
+        params = {}
+        for l in range(1, len(dims)):
+            params[f"W{l}"] = rng.standard_normal((dims[l], dims[l - 1])) / np.sqrt(dims[l - 1])
+            params[f"b{l}"] = 0.1 * rng.standard_normal((dims[l], 1))
+        scales = {k: 10.0 ** rng.uniform(-4, 0, v.shape) for k, v in params.items()}
+        gradients = [{k: _away_from_zero(rng, v.shape, 0.2, 1.0) * scales[k]
+                      for k, v in params.items()} for _ in range(steps)]
+        hyper = {"learning_rate": float(rng.uniform(0.05, 0.5))}
+        if optimizer == "momentum":
+            hyper["beta"] = float(rng.uniform(0.5, 0.95))
+        elif optimizer == "adam":
+            hyper.update(beta1=float(rng.uniform(0.8, 0.95)),
+                         beta2=float(rng.uniform(0.99, 0.9999)), epsilon=1e-8)
+        drawn = None
+        if optimizer != "gd" and state == "drawn":
+            drawn = {"v": {k: rng.standard_normal(v.shape) * scales[k] for k, v in params.items()}}
+            if optimizer == "adam":
+                drawn["s"] = {k: (rng.standard_normal(v.shape) * scales[k]) ** 2
+                              for k, v in params.items()}
+        return {"parameters": params, "gradients": gradients, "state": drawn, "t": t,
+                "hyper": hyper}
+    return sample
+
+
+def _initial_state(inputs, optimizer):
+    """cnn_core's starting state, course keys: the drawn one or the initializer's zeros."""
+    params = inputs["parameters"]
+    if inputs["state"] is not None:
+        return {name: _course_keys(tree) for name, tree in inputs["state"].items()}
+    if optimizer == "momentum":
+        return {"v": improving.initialize_velocity(params)}
+    v, s = improving.initialize_adam(params)
+    return {"v": v, "s": s}
+
+
+def _gd_analytic(inputs, backend):
+    params = dict(inputs["parameters"])
+    with _backend.use_backend(backend):
+        for gradients in inputs["gradients"]:
+            params = improving.update_parameters_with_gd(params, _course_keys(gradients),
+                                                         **inputs["hyper"])
+    return {"parameters": params}
+
+
+def _momentum_analytic(inputs, backend):
+    params = dict(inputs["parameters"])
+    v = _initial_state(inputs, "momentum")["v"]
+    with _backend.use_backend(backend):
+        for gradients in inputs["gradients"]:
+            params, v = improving.update_parameters_with_momentum(
+                params, _course_keys(gradients), v, **inputs["hyper"])
+    return {"parameters": params, "v": _parameter_keys(v)}
+
+
+def _adam_analytic(inputs, backend):
+    params = dict(inputs["parameters"])
+    state = _initial_state(inputs, "adam")
+    v, s = state["v"], state["s"]
+    with _backend.use_backend(backend):
+        for k, gradients in enumerate(inputs["gradients"]):
+            params, v, s, v_corrected, s_corrected = improving.update_parameters_with_adam(
+                params, _course_keys(gradients), v, s, inputs["t"] + k, **inputs["hyper"])
+    return {"parameters": params, "v": _parameter_keys(v), "s": _parameter_keys(s),
+            "v_corrected": _parameter_keys(v_corrected),
+            "s_corrected": _parameter_keys(s_corrected)}
+
+
+def _reference_state(inputs, name):
+    if inputs["state"] is not None:
+        return _jnp_tree(inputs["state"][name])
+    return {k: jnp.zeros(np.shape(v)) for k, v in inputs["parameters"].items()}
+
+
+def _gd_jax(inputs, last):
+    params = _jnp_tree(inputs["parameters"])
+    for gradients in [*map(_jnp_tree, inputs["gradients"][:-1]), last]:
+        params = optimizers.gd_update(params, gradients, inputs["hyper"]["learning_rate"])
+    return {"parameters": params}
+
+
+def _momentum_jax(inputs, last):
+    sequence = [*map(_jnp_tree, inputs["gradients"][:-1]), last]
+    params, v = optimizers.momentum_run(_jnp_tree(inputs["parameters"]), sequence,
+                                        _reference_state(inputs, "v"), **inputs["hyper"])
+    return {"parameters": params, "v": v}
+
+
+def _adam_jax(inputs, last):
+    sequence = [*map(_jnp_tree, inputs["gradients"][:-1]), last]
+    out = optimizers.adam_run(_jnp_tree(inputs["parameters"]), sequence,
+                              _reference_state(inputs, "v"), _reference_state(inputs, "s"),
+                              inputs["t"], **inputs["hyper"])
+    return dict(zip(("parameters", "v", "s", "v_corrected", "s_corrected"), out))
+
+
+# The hand-derived diagonals of d(output)/d(gradient), elementwise, for one step.
+
+def _gd_derivative(inputs):
+    lr = inputs["hyper"]["learning_rate"]
+    return {"parameters": {k: np.full(np.shape(p), -lr) for k, p in inputs["parameters"].items()}}
+
+
+def _momentum_derivative(inputs):
+    """``v' = beta v + (1 - beta) g`` and ``W' = W - lr v'``: ``dv'/dg = 1 - beta`` and
+    ``dW'/dg = -lr (1 - beta)``, whatever the velocity before."""
+    lr, beta = inputs["hyper"]["learning_rate"], inputs["hyper"]["beta"]
+    shapes = {k: np.shape(p) for k, p in inputs["parameters"].items()}
+    return {"parameters": {k: np.full(shape, -lr * (1 - beta)) for k, shape in shapes.items()},
+            "v": {k: np.full(shape, 1 - beta) for k, shape in shapes.items()}}
+
+
+def _adam_derivative(inputs):
+    """With ``c1 = 1 - beta1**t``, ``c2 = 1 - beta2**t``, ``v' = beta1 v + (1 - beta1) g``,
+    ``s' = beta2 s + (1 - beta2) g**2``, ``v_hat = v'/c1``, ``r = sqrt(s'/c2)`` and
+    ``D = r + epsilon``, the step ``W' = W - lr v_hat / D`` has
+
+    * ``dv'/dg = 1 - beta1``, ``ds'/dg = 2 (1 - beta2) g``;
+    * ``dv_hat/dg = (1 - beta1) / c1``, ``ds_hat/dg = 2 (1 - beta2) g / c2``;
+    * ``dr/dg = (ds_hat/dg) / (2 r) = (1 - beta2) g / (c2 r)``;
+    * ``dW'/dg = -lr (dv_hat/dg D - v_hat dr/dg) / D**2``
+      ``= -lr [(1 - beta1) / (c1 D) - v_hat (1 - beta2) g / (c2 r D**2)]``.
+    """
+    h = inputs["hyper"]
+    lr, b1, b2, eps, t = h["learning_rate"], h["beta1"], h["beta2"], h["epsilon"], inputs["t"]
+    c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+    out = {name: {} for name in UPDATE_OUTPUTS}
+    for k, p in inputs["parameters"].items():
+        g = np.asarray(inputs["gradients"][0][k], dtype=np.float64)
+        if inputs["state"] is None:
+            v = s = np.zeros_like(g)
+        else:
+            v, s = inputs["state"]["v"][k], inputs["state"]["s"][k]
+        v_hat = (b1 * v + (1 - b1) * g) / c1
+        r = np.sqrt((b2 * s + (1 - b2) * g * g) / c2)
+        D = r + eps
+        out["v"][k] = np.full(g.shape, 1 - b1)
+        out["s"][k] = 2 * (1 - b2) * g
+        out["v_corrected"][k] = np.full(g.shape, (1 - b1) / c1)
+        out["s_corrected"][k] = 2 * (1 - b2) * g / c2
+        out["parameters"][k] = -lr * ((1 - b1) / (c1 * D) - v_hat * (1 - b2) * g / (c2 * r * D * D))
+    return out
+
+
+_UPDATE_PARTS = {
+    "gd": ((improving.update_parameters_with_gd,), _gd_analytic, _gd_jax, _gd_derivative),
+    "momentum": ((improving.update_parameters_with_momentum, improving.initialize_velocity),
+                 _momentum_analytic, _momentum_jax, _momentum_derivative),
+    "adam": ((improving.update_parameters_with_adam, improving.initialize_adam),
+             _adam_analytic, _adam_jax, _adam_derivative),
+}
+
+
+def _update_entry(name, optimizer, dims, steps=1, state="drawn", t=1):
+    targets, analytic, jax_update, derivative = _UPDATE_PARTS[optimizer]
+    return UpdateEntry(name=name, optimizer=optimizer, targets=targets,
+                       sample=_update_sample(dims, optimizer, steps, state, t),
+                       analytic=analytic, jax_update=jax_update,
+                       derivative=derivative if steps == 1 else None)
+
+
+UPDATES = [
+    _update_entry("update_parameters_with_gd", "gd", [4, 3, 2]),
+    _update_entry("update_parameters_with_momentum, drawn velocity", "momentum", [4, 3, 2]),
+    _update_entry("update_parameters_with_momentum, 5 steps from initialize_velocity",
+                  "momentum", [3, 4, 1], steps=5, state="zeros"),
+    _update_entry("update_parameters_with_adam, t = 1 from initialize_adam", "adam", [4, 3, 2],
+                  state="zeros"),
+    _update_entry("update_parameters_with_adam, t = 7 from a drawn state", "adam", [4, 3, 2],
+                  t=7),
+    _update_entry("update_parameters_with_adam, 5 steps t = 1..5 from initialize_adam", "adam",
+                  [3, 4, 1], steps=5, state="zeros"),
+]
+
+
+def update_inputs(entry, seed=0, dtype=np.float64):
+    """``entry``'s sample inputs (an :class:`UpdateEntry`) from a seeded generator, every
+    array cast to ``dtype`` (the hyperparameters stay Python floats)."""
+    return _cast_tree(entry.sample(np.random.default_rng(seed)), dtype)

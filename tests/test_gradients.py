@@ -117,7 +117,7 @@ def _backward_callables():
     kernels = _backend.kernels()
     if kernels is not None:
         for attr in dir(kernels):
-            if "backward" in attr or attr == "Trainer":
+            if "backward" in attr or attr.endswith("Trainer"):
                 found[f"kernels.{attr}"] = getattr(kernels, attr)
     return found
 
