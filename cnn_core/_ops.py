@@ -129,38 +129,92 @@ def cross_entropy_with_logits(Z, Y, backend):
 
 
 # ---------------------------------------------------------------------------------------
-# The network all the models are: [LINEAR -> hidden]*(L-1) -> LINEAR -> SIGMOID.
+# The network all the models are: [LINEAR -> hidden]*(L-1) -> LINEAR -> output, the
+# output a sigmoid unit or a K-way softmax, with inverted dropout on the hidden layers.
 # ---------------------------------------------------------------------------------------
 
-def forward_layers(X, parameters, n_layers, hidden, backend):
-    """Forward pass; returns ``AL`` and the caches ``[((A_prev, W, b), Z), ...]``."""
+def softmax_columns(Z):
+    """Softmax of each column of ``Z`` ``(K, m)`` (classes are rows), computed from
+    ``Z - max`` so that no exponential overflows."""
+    e = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def log_softmax_columns(Z):
+    """``log softmax`` of each column of ``Z`` ``(K, m)``:
+    ``(Z - max) - log sum exp(Z - max)``, finite for any finite Z."""
+    shifted = Z - Z.max(axis=0, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
+
+
+def softmax_cross_entropy_with_logits(Z, Y):
+    """``-(1/m) sum Y log softmax(Z)`` in float64 from the logits ``Z`` ``(K, m)`` and
+    targets ``Y`` ``(K, m)``. Returns a Python float."""
+    return float(-np.sum(Y * log_softmax_columns(Z.astype(np.float64))) / Z.shape[1])
+
+
+def _uniform(shape):
+    return np.random.rand(*shape)
+
+
+def forward_layers(X, parameters, n_layers, hidden, backend, *, output="sigmoid",
+                   keep_prob=1.0, draw=_uniform):
+    """Forward pass; returns ``AL`` and the caches ``[((A_prev, W, b), Z, D), ...]``.
+
+    ``D`` is the boolean dropout mask ``draw(shape) < keep_prob`` of a hidden layer's
+    output when ``keep_prob < 1`` (None otherwise, and always for the output layer);
+    the kept units are scaled by ``1 / keep_prob`` (inverted dropout, the course's
+    two steps in its order). ``draw`` defaults to ``np.random.rand``, drawn layer by
+    layer as the course does. ``A_prev`` is the input a layer saw (after dropout).
+    """
     caches = []
     A = X
     for l in range(1, n_layers + 1):
         W, b = parameters[f"W{l}"], parameters[f"b{l}"]
-        activation = "sigmoid" if l == n_layers else hidden
-        Z, A_next = linear_activation_forward(A, W, b, activation, backend)
-        caches.append(((A, W, b), Z))
+        D = None
+        if l < n_layers:
+            Z, A_next = linear_activation_forward(A, W, b, hidden, backend)
+            if keep_prob < 1:
+                D = draw(A_next.shape) < keep_prob
+                A_next = A_next * D            # shut units down,
+                A_next = A_next / keep_prob    # then scale the others up
+        elif output == "sigmoid":
+            Z, A_next = linear_activation_forward(A, W, b, "sigmoid", backend)
+        else:
+            Z, _ = linear_activation_forward(A, W, b, "identity", backend)
+            A_next = softmax_columns(Z)
+        caches.append(((A, W, b), Z, D))
         A = A_next
     return A, caches
 
 
-def backward_layers(dZ, caches, hidden, backend, need_dA0=True):
+def backward_layers(dZ, caches, hidden, backend, need_dA0=True, *, lambd=0.0,
+                    keep_prob=1.0):
     """Backward pass from the output layer's ``dZ`` ``(n_L, m)``; the notes' grads dict.
 
-    For the cross-entropy of a sigmoid output ``dZ`` is ``AL - Y`` (what
-    ``dAL * sigmoid'(ZL)`` simplifies to, without its division); ``grads["dA{l}"]`` is
-    the gradient layer l hands down (w.r.t. A^[l-1]).
+    For the cross-entropy of a sigmoid or softmax output ``dZ`` is ``AL - Y``. Each
+    ``dW`` gains ``(lambd / m) W`` (the L2 term). ``grads["dA{l}"]`` is the gradient
+    layer l hands down (w.r.t. its input ``A^[l-1]`` as it saw it); it reaches the layer
+    below through the kept units only, scaled by ``1 / keep_prob``, when that layer's
+    cache holds a dropout mask. ``caches`` are ``((A_prev, W, b), Z[, D])``.
     """
     grads = {}
+    m = dZ.shape[1]
     n_layers = len(caches)
     for l in range(n_layers, 0, -1):
-        (A_prev, W, _), _ = caches[l - 1]
+        (A_prev, W, _), *_ = caches[l - 1]
         dA_prev, dW, db = linear_backward(dZ, A_prev, W, backend,
                                           need_dA_prev=need_dA0 or l > 1)
+        if lambd:
+            dW = dW + (lambd / m) * W
         grads[f"dA{l}"], grads[f"dW{l}"], grads[f"db{l}"] = dA_prev, dW, db
         if l > 1:
-            dZ = activation_backward(dA_prev, caches[l - 2][1], hidden, backend)
+            below = caches[l - 2]
+            D = below[2] if len(below) > 2 else None
+            if D is not None:
+                dA_prev = dA_prev * D
+                dA_prev = dA_prev / keep_prob
+            dZ = activation_backward(dA_prev, below[1], hidden, backend)
     return grads
 
 

@@ -495,14 +495,15 @@ def check_epoch_options(weights, output, optimizer, mini_batch_size, beta, beta1
                 lambd=check_lambd(lambd), keep_prob=check_keep_prob(keep_prob))
 
 
-def check_softmax_targets(Y):
-    """Softmax targets ``(K, m)``: entries in [0, 1], each column summing to 1."""
-    check_labels("Y", Y)
+def check_softmax_targets(Y, name="Y"):
+    """Softmax targets ``(K, m)``: entries in [0, 1], each column a distribution over
+    the K classes (``dZ = A - Y`` is the cost's gradient only then)."""
+    check_labels(name, Y)
     sums = Y.sum(axis=0, dtype=np.float64)
     bad = np.flatnonzero(np.abs(sums - 1) > 1e-6)
     if bad.size:
-        raise ValueError(f"Y must be one-hot (K, m) for output='softmax': column {bad[0]} "
-                         f"sums to {sums[bad[0]]:g}, not 1")
+        raise ValueError(f"{name} must be one-hot (K, m): each column a distribution over the "
+                         f"K classes, summing to 1; column {bad[0]} sums to {sums[bad[0]]:g}")
 
 
 def check_epoch_arguments(permutation, m, learning_rate, record_cost, draws, n_draws):

@@ -157,7 +157,8 @@ def L_model_forward(X, parameters, *, backend=None):
     X = as_float_array("X", X)
     checked, L = check_parameters(parameters, X.shape[0])
     check_binary_output(checked, L)
-    return _ops.forward_layers(X, checked, L, "relu", resolve_backend(backend))
+    AL, caches = _ops.forward_layers(X, checked, L, "relu", resolve_backend(backend))
+    return AL, [(linear_cache, Z) for linear_cache, Z, _ in caches]
 
 
 def compute_cost(AL, Y, *, backend=None):

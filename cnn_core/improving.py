@@ -73,6 +73,7 @@ from cnn_core._validation import (
     check_parameters,
     check_positive_int,
     check_probabilities,
+    check_softmax_targets,
     check_shape,
     check_update,
 )
@@ -164,12 +165,7 @@ def _categorical_targets(name, Y, K, m, dtype=np.float64):
     if Y.shape != (K, m):
         raise ValueError(f"{name} must be integer labels (1, m) = (1, {m}) or one-hot "
                          f"(K, m) = ({K}, {m}); got {Y.shape}")
-    check_labels(name, Y)
-    sums = Y.sum(axis=0)
-    bad = np.flatnonzero(np.abs(sums - 1) > 1e-6)
-    if bad.size:
-        raise ValueError(f"{name} must be one-hot (K, m): each column a distribution over the "
-                         f"K classes, summing to 1; column {bad[0]} sums to {sums[bad[0]]:g}")
+    check_softmax_targets(Y, name)
     return Y.astype(dtype, copy=False)
 
 
@@ -268,45 +264,14 @@ def one_hot(Y, K, *, dtype=np.float64):
     return out
 
 
-def _softmax_columns(Z):
-    """Softmax of each column of ``Z`` ``(K, m)`` (classes are rows), computed stably by
-    subtracting each column's maximum first."""
-    e = np.exp(Z - Z.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-
-
-def _log_softmax_columns(Z):
-    """``log softmax`` of each column of ``Z`` ``(K, m)``: finite for any finite Z."""
-    shifted = Z - Z.max(axis=0, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
-
-
 # ---------------------------------------------------------------------------------------
 # Forward
 # ---------------------------------------------------------------------------------------
 
 def _forward(X, parameters, L, keep_prob, output, hidden, backend):
     """The forward pass on checked arguments; see :func:`forward_propagation`."""
-    caches = []
-    A = X
-    for l in range(1, L + 1):
-        W, b = parameters[f"W{l}"], parameters[f"b{l}"]
-        if l < L:
-            Z, A_next = _ops.linear_activation_forward(A, W, b, hidden, backend)
-            D = None
-            if keep_prob < 1:
-                D = np.random.rand(*A_next.shape) < keep_prob
-                A_next = A_next * D            # the course's two steps, in its order:
-                A_next = A_next / keep_prob    # shut units down, then scale the others up
-        elif output == "sigmoid":
-            Z, A_next = _ops.linear_activation_forward(A, W, b, "sigmoid", backend)
-            D = None
-        else:
-            Z, _ = _ops.linear_activation_forward(A, W, b, "identity", backend)
-            A_next, D = _softmax_columns(Z), None
-        caches.append(((A, W, b), Z, D))
-        A = A_next
-    return A, caches
+    return _ops.forward_layers(X, parameters, L, hidden, backend, output=output,
+                               keep_prob=keep_prob)
 
 
 def forward_propagation(X, parameters, *, keep_prob=1.0, output="sigmoid", hidden="relu",
@@ -359,8 +324,7 @@ def _cost(AL, Y, output, ZL, backend):
             return _ops.cross_entropy_with_logits(ZL, Y, backend)
         return _ops.cross_entropy(AL, Y, backend)
     if ZL is not None:
-        log_probs = _log_softmax_columns(ZL.astype(np.float64))
-        return float(-np.sum(Y * log_probs) / m)
+        return _ops.softmax_cross_entropy_with_logits(ZL, Y)
     tiny = np.finfo(AL.dtype).tiny
     return float(-np.sum(xlogy(Y.astype(np.float64),
                                np.clip(AL, tiny, 1).astype(np.float64))) / m)
@@ -446,24 +410,8 @@ def compute_cost_with_regularization(AL, Y, parameters, lambd, *, output="sigmoi
 def _backward(AL, Y, caches, lambd, keep_prob, hidden, backend, need_dA0=True):
     """The backward pass on checked arguments; see :func:`backward_propagation`.
     ``need_dA0=False`` skips ``dA1``, the gradient w.r.t. X, which training never uses."""
-    m = AL.shape[1]
-    L = len(caches)
-    grads = {}
-    dZ = AL - Y
-    for l in range(L, 0, -1):
-        (A_prev, W, _), _, _ = caches[l - 1]
-        dA_prev, dW, db = _ops.linear_backward(dZ, A_prev, W, backend,
-                                               need_dA_prev=need_dA0 or l > 1)
-        if lambd:
-            dW = dW + (lambd / m) * W
-        grads[f"dA{l}"], grads[f"dW{l}"], grads[f"db{l}"] = dA_prev, dW, db
-        if l > 1:
-            _, Z_prev, D_prev = caches[l - 2]
-            if D_prev is not None:  # the gradient flows only through the kept units
-                dA_prev = dA_prev * D_prev
-                dA_prev = dA_prev / keep_prob
-            dZ = _ops.activation_backward(dA_prev, Z_prev, hidden, backend)
-    return grads
+    return _ops.backward_layers(AL - Y, caches, hidden, backend, need_dA0, lambd=lambd,
+                                keep_prob=keep_prob)
 
 
 def _check_caches(caches, m, n_L, keep_prob):
@@ -1043,7 +991,6 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
     backend = resolve_backend(backend)
     if check_gram(gram) == "auto":
         gram = use_gram_epochs(n_x, m, dims[1], num_epochs, mini_batch_size, optimizer)
-    L = len(dims) - 1
 
     parameters = {k: np.array(v, dtype=X.dtype, order="C")
                   for k, v in _INITIALIZERS[initialization](dims).items()}

@@ -18,9 +18,10 @@ Arrays:
   chapter modules refuse them before calling a kernel.
 
 ``activation`` is a name (``"identity"``, ``"relu"``, ``"sigmoid"``, ``"tanh"``) or its
-code in ``ACTIVATION_CODES``. :class:`Trainer` runs whole training loops; it is compiled
-twice, for baseline x86-64 and with AVX-512, and ``TRAINER_BUILD`` says which one this
-CPU got (the same numbers either way).
+code in ``ACTIVATION_CODES``. :class:`Trainer` runs whole full-batch training loops and
+:class:`EpochTrainer` whole epochs of mini-batches; both are compiled twice, for
+baseline x86-64 and with AVX-512, and ``TRAINER_BUILD`` says which one this CPU got (the
+same numbers either way).
 
 For other Cython extensions, ``kernels.pxd`` declares the unchecked ``nogil`` loops
 behind these functions (``linear_activation_forward_raw`` and the others).

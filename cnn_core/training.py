@@ -1,7 +1,12 @@
-"""The training step, once per backend, and the one loop every model trains with.
+"""The training step, once per backend, and the loops every model trains with.
 
-Public: :class:`NumpyTrainer`, :func:`make_trainer`, :func:`gradient_descent` and
+Public, full-batch gradient descent (the first course's models):
+:class:`NumpyTrainer`, :func:`make_trainer`, :func:`gradient_descent` and
 :func:`use_gram_path`; the compiled trainer is ``cnn_core.kernels.Trainer``.
+Mini-batches, one epoch per call (``cnn_core.improving.model``):
+:class:`NumpyEpochTrainer`, :class:`GramEpochFirstLayer`, :func:`make_epoch_trainer`,
+:func:`use_gram_epochs` and :func:`dropout_draw_count`; the compiled one is
+``cnn_core.kernels.EpochTrainer``. The rest of this docstring is about the first group.
 
 Network: ``[LINEAR -> hidden] * (L-1) -> LINEAR -> SIGMOID`` with the mean
 cross-entropy, trained by full-batch gradient descent; the logistic model is one layer,
@@ -237,21 +242,6 @@ def dropout_draw_count(weights, m):
     return m * sum(int(w.shape[0]) for w in weights[:-1])
 
 
-def _softmax_columns(Z):
-    """Softmax of each column of ``Z`` ``(K, m)`` (classes are rows), from ``Z - max``."""
-    e = np.exp(Z - Z.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-
-
-def _softmax_cross_entropy_with_logits(Z, Y):
-    """``-(1/m) sum Y log softmax(Z)`` in float64 from the logits ``Z`` ``(K, m)``:
-    ``log softmax = (Z - max) - log sum exp(Z - max)``, finite for any finite Z."""
-    Z = Z.astype(np.float64)
-    shifted = Z - Z.max(axis=0, keepdims=True)
-    log_probabilities = shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
-    return float(-np.sum(Y * log_probabilities) / Z.shape[1])
-
-
 class GramEpochFirstLayer:
     """The first layer of mini-batch gradient descent or momentum on ``K = X^T X``.
 
@@ -264,7 +254,7 @@ class GramEpochFirstLayer:
     ``(lambd c / |B|, (lambd / |B|) S + dZ1 / |B| in the columns B)``. Momentum keeps
     its velocity the same way, ``v = a W0 + V X^T`` with ``Q = v X``. A step costs
     ``2 n_1 |B| m`` flops instead of ``4 n_1 n_x |B|``; :meth:`sync` writes W1 (and
-    its velocity), ``n_1 m n_x`` each. See docs/gram.md.
+    its velocity), ``2 n_1 m n_x`` flops each. See docs/gram.md.
     """
 
     def __init__(self, X, W1, momentum, beta, lambd):
@@ -391,7 +381,7 @@ class NumpyEpochTrainer:
         if self.options["output"] == "sigmoid":
             A.append(ACTIVATIONS["sigmoid"].forward(Z))
         else:
-            A.append(_softmax_columns(Z))
+            A.append(_ops.softmax_columns(Z))
         return A, undropped, Z
 
     def batch_cost(self, logits, Y):
@@ -400,7 +390,7 @@ class NumpyEpochTrainer:
         if self.options["output"] == "sigmoid":
             cost = _ops.cross_entropy_with_logits(logits, Y, "numpy")
         else:
-            cost = _softmax_cross_entropy_with_logits(logits, Y)
+            cost = _ops.softmax_cross_entropy_with_logits(logits, Y)
         if self.options["lambd"]:
             squares = sum(float(np.sum(np.square(W, dtype=np.float64)))
                           for W in self.W[1 if self.gram else 0:])
