@@ -1,8 +1,9 @@
-"""Seconds per full-batch training iteration of cnn_core and its peers, as ratios in one run.
+"""Seconds per training iteration or epoch of cnn_core and its peers, as ratios in one run.
 
     python benchmarks/run.py [--repeats 7] [--json results.json] [--only W1,W3]
 
-One iteration is forward + cost + backward + update of the whole batch. For every
+One iteration is forward + cost + backward + update of the whole batch (W1-W4); on W5
+the unit is one epoch of mini-batches (below). For every
 workload each implementation is timed over a block of iterations, the blocks of all
 implementations are interleaved (A B C A B C ...) so that drift of the machine affects
 them alike, and the median per-iteration time over the repeats is reported with:
@@ -23,6 +24,10 @@ Workloads:
     W2  cat 12288-7-1 relu/sigmoid, m = 209 (the real images when CNN_CORE_DATA_DIR is set)
     W3  cat 12288-20-7-5-1
     W4  synthetic m = 4096, 784-256-128-1, float64 and float32
+    W5  digits epoch: scikit-learn's 8x8 digits (``datasets.load_digits()``, the 1347
+        training images), 64-64-10 relu/softmax, Adam (rate 0.001, beta1 0.9, beta2
+        0.999, epsilon 1e-8), one epoch of shuffled mini-batches of 64 (21 of 64 and
+        one of 3), float64 and float32
 
 On W2 and W3 (more features than examples) "cnn_core Gram" is the compiled trainer on
 the Gram path, its one-time set-up spread over 2500 iterations; the whole
@@ -32,6 +37,26 @@ Implementations (each only if importable): cnn_core compiled (``cnn_core.kernels
 cnn_core NumPy (``cnn_core.training.NumpyTrainer``), JAX jit of a full step (the cost is
 ``cnn_core.reference``'s, differentiated by ``jax.grad``), PyTorch eager, scikit-learn
 MLPClassifier (one full-batch SGD step through partial_fit) and G.
+
+On W5 every row runs one whole epoch per call, and every row computes each batch's
+cross-entropy (the epoch's mean loss) along with the step:
+
+* cnn_core compiled and NumPy: ``training.make_epoch_trainer(..., optimizer="adam",
+  output="softmax")`` and its ``run_epoch(permutation, rate, record_cost=True)``; a row
+  reads "n/a (...)" while that API (or its compiled trainer) is missing;
+* JAX jit: the whole epoch is one jitted call (``lax.scan`` over the 21 full batches,
+  then the batch of 3; Adam written in ``jax.numpy``; the state buffers donated), the
+  fastest of the formulations tried (a jitted step per batch was 4-5x slower);
+* PyTorch eager: ``nn.Linear`` layers, ``CrossEntropyLoss``, ``torch.optim.Adam`` with
+  ``fused=True`` (faster than its default and ``foreach`` on the CPU), the epoch's rows
+  gathered once and split into batches; torch's own thread count (the machine's cores);
+* scikit-learn: ``MLPClassifier(solver="adam", batch_size=64, shuffle=True, alpha=0)``,
+  one ``partial_fit`` (exactly one epoch) per call;
+* G: the matrix products of the epoch's 22 steps.
+
+Every row draws its epoch's permutation from NumPy's global generator inside the timed
+region (``np.random.permutation(m)``; scikit-learn draws its own the same way inside
+``partial_fit``); all rows start from the same He-initialised parameters.
 """
 from __future__ import annotations
 
@@ -49,7 +74,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import cnn_core  # noqa: E402
-from cnn_core import datasets, deep, preprocessing, training  # noqa: E402
+from cnn_core import datasets, deep, improving, preprocessing, training  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------
@@ -57,6 +82,9 @@ from cnn_core import datasets, deep, preprocessing, training  # noqa: E402
 # ---------------------------------------------------------------------------------------
 
 class Workload:
+    #: What one timed call runs, and what the flops are counted over.
+    unit, flops_per = "iteration", "step"
+
     def __init__(self, name, description, X, Y, dims, hidden, rate, dtype=np.float64):
         self.name, self.description = name, description
         self.dims, self.hidden, self.rate, self.dtype = list(dims), hidden, rate, dtype
@@ -82,6 +110,44 @@ class Workload:
         return training.make_trainer(self.X, self.Y, self.fresh_parameters(), self.hidden,
                                      backend, gram)
 
+    def implementations(self):
+        return IMPLEMENTATIONS
+
+    def gemm_inputs(self):
+        """The first layer's input of each step's products (one step: the whole batch)."""
+        return [self.X]
+
+
+class EpochWorkload(Workload):
+    """One epoch of mini-batch Adam on a softmax network; ``labels`` ``(1, m)`` class
+    indices. ``X`` ``(n_x, m)`` and the one-hot ``Y`` ``(K, m)`` are C-contiguous, as
+    ``make_epoch_trainer`` takes them; ``X_rows`` ``(m, n_x)`` is for the peers that take
+    rows as examples. The parameters are He-initialised as the course does."""
+
+    unit, flops_per = "epoch", "epoch"
+
+    def __init__(self, name, description, X, labels, dims, hidden, rate, mini_batch_size,
+                 dtype=np.float64):
+        self.name, self.description = name, description
+        self.dims, self.hidden, self.rate, self.dtype = list(dims), hidden, rate, dtype
+        self.mini_batch_size = mini_batch_size
+        self.X = np.ascontiguousarray(X, dtype=dtype)
+        self.X_rows = np.ascontiguousarray(self.X.T)
+        self.labels = np.asarray(labels).ravel().astype(np.int64)
+        self.Y = np.ascontiguousarray(np.eye(self.dims[-1], dtype=dtype)[:, self.labels])
+        he = improving.initialize_parameters_he(self.dims)
+        self.parameters = {k: np.ascontiguousarray(v, dtype=dtype) for k, v in he.items()}
+
+    def implementations(self):
+        return EPOCH_IMPLEMENTATIONS
+
+    def batch_sizes(self):
+        full, rest = divmod(self.X.shape[1], self.mini_batch_size)
+        return [self.mini_batch_size] * full + ([rest] if rest else [])
+
+    def gemm_inputs(self):
+        return [np.ascontiguousarray(self.X[:, :size]) for size in self.batch_sizes()]
+
 
 def _cat_data():
     folder = os.environ.get("CNN_CORE_DATA_DIR")
@@ -100,7 +166,7 @@ def make_workloads():
     rng = np.random.default_rng(1)
     X_syn = rng.standard_normal((784, 4096))
     Y_syn = (rng.random((1, 4096)) > 0.5).astype(float)
-    return [
+    workloads = [
         Workload("W1", "planar 2-4-1 tanh, m=400", X_planar, Y_planar, [2, 4, 1], "tanh", 1.2),
         Workload("W2", f"cat 12288-7-1 relu, m=209 ({cat_source})", X_cat, Y_cat,
                  [12288, 7, 1], "relu", 0.0075),
@@ -111,6 +177,23 @@ def make_workloads():
         Workload("W4-f32", "synthetic 784-256-128-1 relu, m=4096, float32", X_syn, Y_syn,
                  [784, 256, 128, 1], "relu", 0.01, dtype=np.float32),
     ]
+    try:
+        X_digits, y_digits, _, _ = datasets.load_digits()
+    except ImportError:  # scikit-learn missing: no digits, and no MLP peer anyway
+        return workloads
+    m = X_digits.shape[1]
+    for suffix, dtype in (("f64", np.float64), ("f32", np.float32)):
+        workloads.append(EpochWorkload(
+            f"W5-{suffix}", f"digits epoch 64-64-10 relu/softmax, Adam, batches of "
+            f"{DIGITS_BATCH}, m={m}, {np.dtype(dtype).name}", X_digits, y_digits,
+            [64, 64, 10], "relu", DIGITS_RATE, DIGITS_BATCH, dtype=dtype))
+    return workloads
+
+
+#: W5's hyper-parameters, the same for every implementation (the rate is the default of
+#: scikit-learn's and PyTorch's Adam).
+DIGITS_RATE, DIGITS_BATCH = 0.001, 64
+ADAM = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
 
 
 # ---------------------------------------------------------------------------------------
@@ -165,19 +248,22 @@ def cnn_core_numpy(w):
 
 
 def gemm_floor(w):
-    """G: the matrix products of one step and nothing else, through the BLAS cnn_core
-    calls (scipy's), with the same operand layouts and the update's beta = 1."""
+    """G: the matrix products of one step (of every step of the epoch on W5) and nothing
+    else, through the BLAS cnn_core calls (scipy's), with the same operand layouts and the
+    update's beta = 1."""
     from scipy.linalg import blas
 
     gemm = blas.dgemm if w.dtype == np.float64 else blas.sgemm
     params = w.fresh_parameters()
     L = len(w.dims) - 1
-    m = w.X.shape[1]
-    x_fortran = not w.X.flags.c_contiguous
-    A = [w.X] + [np.empty((n, m), w.dtype) for n in w.dims[1:]]
-    dZ = [None] + [np.full((n, m), 0.01, w.dtype) for n in w.dims[1:]]
+    steps = []
+    for X in w.gemm_inputs():
+        m = X.shape[1]
+        A = [X] + [np.empty((n, m), w.dtype) for n in w.dims[1:]]
+        dZ = [None] + [np.full((n, m), 0.01, w.dtype) for n in w.dims[1:]]
+        steps.append((A, dZ, not X.flags.c_contiguous))
 
-    def transposed(l):
+    def transposed(A, x_fortran, l):
         """A[l]^T as a Fortran-ordered operand and its trans flag for gemm."""
         if l == 0 and x_fortran:
             return A[0], 1
@@ -185,16 +271,17 @@ def gemm_floor(w):
 
     def run(k):
         for _ in range(k):
-            for l in range(1, L + 1):  # Z^T = A_prev^T W^T
-                a, ta = transposed(l - 1)
-                gemm(1.0, a, params[f"W{l}"].T, trans_a=ta, c=A[l].T, overwrite_c=1)
-            for l in range(L, 0, -1):
-                if l > 1:  # dA_prev^T = dZ^T W
-                    gemm(1.0, dZ[l].T, params[f"W{l}"].T, trans_b=1, c=dZ[l - 1].T,
-                         overwrite_c=1)
-                a, ta = transposed(l - 1)  # W^T += alpha A_prev dZ^T
-                gemm(-1e-9, a, dZ[l].T, trans_a=1 - ta, beta=1.0,
-                     c=params[f"W{l}"].T, overwrite_c=1)
+            for A, dZ, x_fortran in steps:
+                for l in range(1, L + 1):  # Z^T = A_prev^T W^T
+                    a, ta = transposed(A, x_fortran, l - 1)
+                    gemm(1.0, a, params[f"W{l}"].T, trans_a=ta, c=A[l].T, overwrite_c=1)
+                for l in range(L, 0, -1):
+                    if l > 1:  # dA_prev^T = dZ^T W
+                        gemm(1.0, dZ[l].T, params[f"W{l}"].T, trans_b=1, c=dZ[l - 1].T,
+                             overwrite_c=1)
+                    a, ta = transposed(A, x_fortran, l - 1)  # W^T += alpha A_prev dZ^T
+                    gemm(-1e-9, a, dZ[l].T, trans_a=1 - ta, beta=1.0,
+                         c=params[f"W{l}"].T, overwrite_c=1)
     return run
 
 
@@ -275,6 +362,173 @@ def sklearn_mlp(w):
     return run
 
 
+# ---------------------------------------------------------------------------------------
+# W5: one epoch of mini-batch Adam with a softmax output. Each returns a function running
+# k epochs, None if unavailable, or a string saying why a cnn_core row is not available.
+# ---------------------------------------------------------------------------------------
+
+def cnn_core_epoch(backend):
+    """cnn_core's epoch trainer on ``backend`` (``training.make_epoch_trainer``)."""
+    def factory(w):
+        if backend == "cython" and not cnn_core.HAVE_EXTENSION:
+            return None
+        make = getattr(training, "make_epoch_trainer", None)
+        if make is None:
+            return "n/a (needs make_epoch_trainer)"
+        try:
+            trainer = make(w.X, w.Y, w.fresh_parameters(), hidden=w.hidden,
+                           output="softmax", optimizer="adam",
+                           mini_batch_size=w.mini_batch_size, **ADAM, backend=backend)
+        except (AttributeError, NotImplementedError) as exc:  # e.g. no compiled trainer yet
+            return f"n/a ({type(exc).__name__}: {exc})"
+        m = w.X.shape[1]
+
+        def run(k):
+            for _ in range(k):
+                trainer.run_epoch(np.random.permutation(m).astype(np.int64, copy=False),
+                                  w.rate, record_cost=True)
+        return run
+    return factory
+
+
+def jax_epoch(w):
+    """``jax.jit`` of a whole epoch: ``lax.scan`` of the step over the full batches, then
+    the remainder batch; Adam in ``jax.numpy``; rows as examples."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    if w.dtype == np.float64:
+        jax.config.update("jax_enable_x64", True)  # as cnn_core.reference does
+    L = len(w.dims) - 1
+    m, size = w.X.shape[1], w.mini_batch_size
+    full = m // size
+    beta1, beta2, epsilon, rate = ADAM["beta1"], ADAM["beta2"], ADAM["epsilon"], w.rate
+    X = jnp.asarray(w.X_rows)
+    Y = jnp.asarray(np.ascontiguousarray(w.Y.T))
+    params = {}
+    for l in range(1, L + 1):  # x @ W^T + b: stored transposed for row-major products
+        params[f"W{l}"] = jnp.asarray(np.ascontiguousarray(w.parameters[f"W{l}"].T))
+        params[f"b{l}"] = jnp.asarray(w.parameters[f"b{l}"].ravel())
+
+    def loss(p, x, y):
+        a = x
+        for l in range(1, L):
+            a = jax.nn.relu(a @ p[f"W{l}"] + p[f"b{l}"])
+        z = a @ p[f"W{L}"] + p[f"b{L}"]
+        return -jnp.mean(jnp.sum(y * jax.nn.log_softmax(z, axis=1), axis=1))
+
+    def step(state, batch):
+        p, v, s, t = state
+        x, y = batch
+        value, g = jax.value_and_grad(loss)(p, x, y)
+        t = t + 1
+        v = jax.tree.map(lambda v_, g_: beta1 * v_ + (1 - beta1) * g_, v, g)
+        s = jax.tree.map(lambda s_, g_: beta2 * s_ + (1 - beta2) * g_ * g_, s, g)
+        c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t
+        p = jax.tree.map(lambda p_, v_, s_: p_ - rate * (v_ / c1)
+                         / (jnp.sqrt(s_ / c2) + epsilon), p, v, s)
+        return (p, v, s, t), value * x.shape[0]
+
+    def epoch(state, permutation):
+        Xp, Yp = X[permutation], Y[permutation]
+        xs = Xp[:full * size].reshape(full, size, -1)
+        ys = Yp[:full * size].reshape(full, size, -1)
+        state, costs = jax.lax.scan(step, state, (xs, ys))
+        if m > full * size:
+            state, last = step(state, (Xp[full * size:], Yp[full * size:]))
+            costs = jnp.append(costs, last)
+        return state, jnp.sum(costs) / m
+
+    run_epoch = jax.jit(epoch, donate_argnums=0)
+    def zeros():
+        return {k: jnp.zeros_like(v) for k, v in params.items()}
+    holder = {"state": (params, zeros(), zeros(), jnp.zeros((), w.dtype))}
+
+    def run(k):
+        for _ in range(k):
+            holder["state"], cost = run_epoch(holder["state"], np.random.permutation(m))
+        cost.block_until_ready()
+    run(1)  # compile outside the timing
+    return run
+
+
+def torch_epoch(w):
+    """PyTorch eager: ``nn.Linear`` layers, ``CrossEntropyLoss``, ``optim.Adam``."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    L = len(w.dims) - 1
+    dtype = torch.float64 if w.dtype == np.float64 else torch.float32
+    layers = []
+    for l in range(1, L + 1):
+        linear = torch.nn.Linear(w.dims[l - 1], w.dims[l], dtype=dtype)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(w.parameters[f"W{l}"]))
+            linear.bias.copy_(torch.from_numpy(w.parameters[f"b{l}"].ravel()))
+        layers += [linear, torch.nn.ReLU()] if l < L else [linear]
+    net = torch.nn.Sequential(*layers)
+    options = dict(lr=w.rate, betas=(ADAM["beta1"], ADAM["beta2"]), eps=ADAM["epsilon"])
+    try:
+        optimizer = torch.optim.Adam(net.parameters(), fused=True, **options)
+    except (RuntimeError, TypeError, ValueError):  # no fused Adam for this build
+        optimizer = torch.optim.Adam(net.parameters(), **options)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    X = torch.from_numpy(w.X_rows)
+    y = torch.from_numpy(w.labels)
+    m, size = w.X.shape[1], w.mini_batch_size
+
+    def run(k):
+        for _ in range(k):
+            permutation = torch.from_numpy(np.random.permutation(m))
+            for x, t in zip(X[permutation].split(size), y[permutation].split(size)):
+                optimizer.zero_grad()
+                loss = loss_fn(net(x), t)
+                loss.backward()
+                optimizer.step()
+    return run
+
+
+def sklearn_epoch(w):
+    """scikit-learn's MLPClassifier: one ``partial_fit`` is one epoch of shuffled
+    mini-batches; its weights are set to the workload's after the first call."""
+    try:
+        from sklearn.neural_network import MLPClassifier
+    except ImportError:
+        return None
+    import warnings
+
+    clf = MLPClassifier(hidden_layer_sizes=tuple(w.dims[1:-1]), activation=w.hidden,
+                        solver="adam", learning_rate_init=w.rate, beta_1=ADAM["beta1"],
+                        beta_2=ADAM["beta2"], epsilon=ADAM["epsilon"], alpha=0.0,
+                        batch_size=w.mini_batch_size, shuffle=True)
+    classes = np.arange(w.dims[-1])
+
+    def run(k):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(k):
+                clf.partial_fit(w.X_rows, w.labels, classes=classes)
+    run(1)
+    L = len(w.dims) - 1
+    for l in range(1, L + 1):  # in place: its Adam holds these very arrays
+        clf.coefs_[l - 1][...] = w.parameters[f"W{l}"].T
+        clf.intercepts_[l - 1][...] = w.parameters[f"b{l}"].ravel()
+    return run
+
+
+EPOCH_IMPLEMENTATIONS = [
+    ("cnn_core compiled", cnn_core_epoch("cython")),
+    ("cnn_core numpy", cnn_core_epoch("numpy")),
+    ("JAX jit", jax_epoch),
+    ("PyTorch eager", torch_epoch),
+    ("sklearn MLP", sklearn_epoch),
+    ("G", gemm_floor),
+]
+
+
 IMPLEMENTATIONS = [
     ("cnn_core compiled", cnn_core_compiled),
     ("cnn_core Gram", cnn_core_gram),
@@ -303,10 +557,14 @@ def _block_size(run, target_seconds):
 
 
 def measure(workload, repeats, target_seconds):
-    runners = {}
-    for name, factory in IMPLEMENTATIONS:
+    """Median seconds per iteration (or epoch) of each available implementation, and
+    the reasons of those that say why they are not available."""
+    runners, unavailable = {}, {}
+    for name, factory in workload.implementations():
         run = factory(workload)
-        if run is not None:
+        if isinstance(run, str):
+            unavailable[name] = run
+        elif run is not None:
             run(1)  # warm-up
             runners[name] = (run, _block_size(run, target_seconds))
     samples = {name: [] for name in runners}
@@ -320,7 +578,7 @@ def measure(workload, repeats, target_seconds):
     for name, (run, _) in runners.items():
         if hasattr(run, "setup_seconds"):
             times[name] += run.setup_seconds / AMORTISE_OVER
-    return times
+    return times, unavailable
 
 
 def peak_gemm_rate(dtype, size=2048, repeats=5):
@@ -381,15 +639,21 @@ def main(argv=None):
     for workload in make_workloads():
         if wanted and workload.name not in wanted and workload.name.split("-")[0] not in wanted:
             continue
-        times = measure(workload, args.repeats, args.block_seconds)
+        times, unavailable = measure(workload, args.repeats, args.block_seconds)
         base = times.get("cnn_core compiled")
         floor = times.get("G")
         flops = workload.flops()
         at_peak = flops / (peaks[np.dtype(workload.dtype).name] * 1e9)
-        print(f"\n{workload.name}: {workload.description}; {flops / 1e6:.3g} MFLOP per step")
-        print(f"  {'implementation':<20} {'s/iteration':>12} {'/ compiled':>11} {'/ G':>8} "
-              f"{'GFLOP/s':>8} {'/ peak':>8}")
-        for name, seconds in times.items():
+        print(f"\n{workload.name}: {workload.description}; {flops / 1e6:.3g} MFLOP per "
+              f"{workload.flops_per}")
+        print(f"  {'implementation':<20} {'s/' + workload.unit:>12} {'/ compiled':>11} "
+              f"{'/ G':>8} {'GFLOP/s':>8} {'/ peak':>8}")
+        for name, _ in workload.implementations():
+            if name in unavailable:
+                print(f"  {name:<20} {unavailable[name]}")
+            if name not in times:
+                continue
+            seconds = times[name]
             vs_base = f"{seconds / base:10.2f}x" if base else "-"
             vs_floor = f"{seconds / floor:7.2f}x" if floor else "-"
             print(f"  {name:<20} {seconds:12.3e} {vs_base:>11} {vs_floor:>8} "
@@ -400,9 +664,11 @@ def main(argv=None):
                   f"{runs['standard']:.3f} s, Gram {runs['Gram']:.3f} s "
                   f"({runs['standard'] / runs['Gram']:.1f}x)")
         results["workloads"][workload.name] = {"description": workload.description,
-                                               "flops_per_iteration": flops,
-                                               "seconds_per_iteration": times,
+                                               f"flops_per_{workload.unit}": flops,
+                                               f"seconds_per_{workload.unit}": times,
                                                "whole_run_seconds": runs}
+        if unavailable:
+            results["workloads"][workload.name]["unavailable"] = unavailable
     with open(args.json, "w") as fh:
         json.dump(results, fh, indent=2)
     print(f"\nwrote {args.json}")
