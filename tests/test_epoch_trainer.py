@@ -335,3 +335,37 @@ def test_an_epoch_trainer_serves_one_thread_at_a_time():
     assert not others
     assert errors and all("already running" in message for message in errors)
     assert np.isfinite(trainer.run_epoch(permutation, 1e-4, record_cost=True))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("output, dims, options", CASES + [
+    ("sigmoid", [90, 5, 1], dict(optimizer="momentum", lambd=0.2, gram=True)),
+    ("softmax", [70, 6, 3], dict(optimizer="gd", keep_prob=0.8, gram=True))])
+def test_the_trainer_builds_give_identical_epochs(output, dims, options, dtype):
+    """The baseline x86-64 and the AVX-512 builds of the epoch trainer: the same bits."""
+    import importlib
+
+    from cnn_core import _backend
+
+    if not _backend.HAVE_EXTENSION or _backend.kernels().TRAINER_BUILD != "avx512":
+        pytest.skip("this machine or build has no AVX-512 trainer to compare with the baseline")
+    parameters, X, Y = _data(dims, 45, output, seed=2, dtype=dtype)
+    options = dict(options, output=output, mini_batch_size=16)
+    hidden = options.pop("hidden", "relu")
+    results = []
+    for name in ("_trainer", "_trainer_avx512"):
+        module = importlib.import_module(f"cnn_core.{name}")
+        params = _copy(parameters)
+        L = len(dims) - 1
+        trainer = module.EpochTrainer(X, Y, [params[f"W{l}"] for l in range(1, L + 1)],
+                                      [params[f"b{l}"] for l in range(1, L + 1)], hidden,
+                                      **options)
+        rng = np.random.default_rng(0)
+        costs = [trainer.run_epoch(rng.permutation(45), 0.05, record_cost=True,
+                                   draws=rng.random(trainer.draw_count)
+                                   if trainer.draw_count else None) for _ in range(4)]
+        results.append((costs, params))
+    (costs_a, params_a), (costs_b, params_b) = results
+    assert costs_a == costs_b
+    for key in parameters:
+        np.testing.assert_array_equal(params_a[key], params_b[key], err_msg=key)
