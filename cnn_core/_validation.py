@@ -358,6 +358,21 @@ def check_run_arguments(num_steps, learning_rate):
     return int(num_steps), float(learning_rate)
 
 
+def parameter_lists(parameters, name="parameters"):
+    """The weights and biases of ``{"W1", "b1", ..., "WL", "bL"}`` as two lists of the
+    dict's own arrays (not copied: a trainer updates them in place); the keys must be
+    exactly those."""
+    if not isinstance(parameters, dict):
+        raise TypeError(f"{name} must be a dict of W1, b1, ...; got {type(parameters).__name__}")
+    L = len(parameters) // 2
+    expected = {f"{kind}{l}" for l in range(1, L + 1) for kind in "Wb"}
+    if L < 1 or set(parameters) != expected:
+        raise ValueError(f"{name} must hold exactly W1, b1, ..., WL, bL; got keys "
+                         f"{sorted(parameters)}")
+    return ([parameters[f"W{l}"] for l in range(1, L + 1)],
+            [parameters[f"b{l}"] for l in range(1, L + 1)])
+
+
 def check_trainer_arrays(X, Y, weights, biases, max_dimension=None):
     """The arrays of a trainer (``cnn_core.training``), checked; returns their dtype.
 
@@ -506,7 +521,8 @@ def check_softmax_targets(Y, name="Y"):
                          f"K classes, summing to 1; column {bad[0]} sums to {sums[bad[0]]:g}")
 
 
-def check_epoch_arguments(permutation, m, learning_rate, record_cost, draws, n_draws):
+def check_epoch_arguments(permutation, m, learning_rate, record_cost, draws, n_draws,
+                          sync=True):
     """The arguments of ``run_epoch``: ``permutation`` a permutation of ``range(m)``
     (an integer array ``(m,)``); ``draws`` None when ``n_draws`` is 0, else a float64
     ``(n_draws,)`` array of uniform draws in [0, 1). Returns ``(permutation as
@@ -515,15 +531,20 @@ def check_epoch_arguments(permutation, m, learning_rate, record_cost, draws, n_d
     if perm.dtype.kind not in "iu" or perm.shape != (m,):
         raise ValueError(f"permutation must be an integer array of shape (m,) = ({m},), a "
                          f"permutation of range(m); got {perm.dtype} {perm.shape}")
+    # A private copy: the compiled epoch reads it without the GIL, so the caller's
+    # array could change between this check and its use.
+    perm = np.array(perm, dtype=np.intp, copy=True)
     if perm.min() < 0 or perm.max() >= m or np.bincount(perm, minlength=m).max() != 1:
         raise ValueError(f"permutation must hold each of 0..{m - 1} exactly once")
-    perm = np.ascontiguousarray(perm, dtype=np.intp)
     learning_rate = check_learning_rate(learning_rate)
     if not isinstance(record_cost, (bool, np.bool_)):
         raise TypeError(f"record_cost must be a bool; got {record_cost!r}")
+    if not isinstance(sync, (bool, np.bool_)):
+        raise TypeError(f"sync must be a bool; got {sync!r}")
     if n_draws == 0:
         if draws is not None:
-            raise ValueError("draws must be None when keep_prob == 1 (nothing is dropped)")
+            raise ValueError("draws must be None when nothing is dropped (keep_prob == 1, or "
+                             "no hidden layer): the trainer's draw_count is 0")
         return perm, learning_rate, bool(record_cost), None
     if not isinstance(draws, np.ndarray) or draws.dtype != np.float64 \
             or draws.shape != (n_draws,):

@@ -994,6 +994,8 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
 
     parameters = {k: np.array(v, dtype=X.dtype, order="C")
                   for k, v in _INITIALIZERS[initialization](dims).items()}
+    if not (X.flags.c_contiguous or X.flags.f_contiguous):
+        X = np.ascontiguousarray(X)     # the trainers read a C- or Fortran-ordered X
     trainer = make_epoch_trainer(
         X, np.ascontiguousarray(Y), parameters, hidden=hidden, output=output,
         optimizer=optimizer, mini_batch_size=mini_batch_size, beta=beta, beta1=beta1,
@@ -1008,7 +1010,7 @@ def model(X, Y, layers_dims, optimizer="gd", learning_rate=0.0007, mini_batch_si
         # draw, batch by batch and layer by layer: one stream, taken here in one call.
         np.random.seed(seed)
         permutation = np.random.permutation(m)
-        draws = np.random.rand(trainer.draw_count) if keep_prob < 1 else None
+        draws = np.random.rand(trainer.draw_count) if trainer.draw_count else None
         # The cost is computed only in the epochs that record or print it.
         record = i % cost_every == 0 or (print_cost and i % 1000 == 0)
         # On the Gram path W1 is written once, after the last epoch.

@@ -26,13 +26,15 @@ cost records. Shapes: ``X`` (n_x, m), ``Y`` (n_L, m), ``W_l`` (n_l, n_{l-1}), ``
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from cnn_core import _backend, _ops
 from cnn_core._validation import (check_epoch_arguments, check_epoch_options, check_gram,
                                   check_labels, check_nonnegative_int, check_positive_int,
                                   check_run_arguments, check_softmax_targets,
-                                  check_trainer_arrays)
+                                  check_trainer_arrays, parameter_lists)
 from cnn_core.activations import ACTIVATIONS, resolve_activation
 
 
@@ -159,9 +161,7 @@ def make_trainer(X, Y, parameters, hidden, backend=None, gram=False):
     default :func:`cnn_core.get_backend`), which updates the parameters' own arrays:
     they must be writeable, C-contiguous and of X's dtype.
     """
-    L = len(parameters) // 2
-    weights = [parameters[f"W{l}"] for l in range(1, L + 1)]
-    biases = [parameters[f"b{l}"] for l in range(1, L + 1)]
+    weights, biases = parameter_lists(parameters)
     if _backend.resolve_backend(backend) == "cython":
         return _backend.kernels().Trainer(X, Y, weights, biases, hidden, gram)
     return NumpyTrainer(X, Y, weights, biases, hidden, gram)
@@ -324,8 +324,17 @@ class NumpyEpochTrainer:
             of each epoch unless ``run_epoch(..., sync=False)``; :meth:`sync` writes
             them.
 
-    The optimizer state is kept between epochs: ``v`` and ``s``, lists
-    ``[vW1, vb1, vW2, ...]`` shaped like the parameters (zeros at first), and ``t``.
+    The optimizer state is kept between epochs: ``v`` and ``s``, tuples of arrays
+    ``(vW1, vb1, vW2, ...)`` shaped like the parameters (zeros at first; change them
+    in place only), and the read-only ``t``. One epoch runs at a time: a second thread
+    calling :meth:`run_epoch` meanwhile gets RuntimeError.
+
+    On the Gram path the trainer owns W1 and its velocity ``v[0]`` between syncs: it
+    reads W1 once, when it is built, and every sync overwrites W1 and ``v[0]`` from its
+    own coordinates, so changes made to them in place in between are lost (build a
+    new trainer instead). With ``sync=True`` (the default) each epoch ends with a sync,
+    ``2 n_1 m n_x`` flops, which on the cat network costs far more than the epoch
+    itself; a loop over many epochs passes ``sync=False`` and calls :meth:`sync` once.
     """
 
     def __init__(self, X, Y, weights, biases, hidden_activation, *, output="sigmoid",
@@ -343,13 +352,19 @@ class NumpyEpochTrainer:
         self.X, self.Y = X, Y
         self.hidden = resolve_activation(hidden_activation)
         self.parameters = [p for pair in zip(self.W, self.b) for p in pair]
-        self.v = [np.zeros_like(p) for p in self.parameters]
-        self.s = [np.zeros_like(p) for p in self.parameters]
-        self.t = 0
+        self.v = tuple(np.zeros_like(p) for p in self.parameters)
+        self.s = tuple(np.zeros_like(p) for p in self.parameters)
+        self._t = 0
+        self._busy = threading.Lock()
         self.gram = None
         if self.options["gram"]:
             self.gram = GramEpochFirstLayer(X, self.W[0], self.options["optimizer"] == "momentum",
                                             self.options["beta"], self.options["lambd"])
+
+    @property
+    def t(self):
+        """The number of batches taken with Adam over all epochs (its ``t``)."""
+        return self._t
 
     @property
     def draw_count(self):
@@ -434,8 +449,8 @@ class NumpyEpochTrainer:
         if self.gram is not None:
             self.gram.step(grads[0], columns, learning_rate)
         if o["optimizer"] == "adam":
-            self.t += 1
-            correction1, correction2 = 1 - o["beta1"] ** self.t, 1 - o["beta2"] ** self.t
+            self._t += 1
+            correction1, correction2 = 1 - o["beta1"] ** self._t, 1 - o["beta2"] ** self._t
         for k, (p, g, v, s) in enumerate(zip(self.parameters, grads, self.v, self.s)):
             if k == 0 and self.gram is not None:
                 continue
@@ -491,7 +506,16 @@ class NumpyEpochTrainer:
         """
         m = self.X.shape[1]
         permutation, learning_rate, record_cost, draws = check_epoch_arguments(
-            permutation, m, learning_rate, record_cost, draws, self.draw_count)
+            permutation, m, learning_rate, record_cost, draws, self.draw_count, sync)
+        if not self._busy.acquire(blocking=False):
+            raise RuntimeError("this NumpyEpochTrainer is already running in another thread")
+        try:
+            return self._epoch(permutation, learning_rate, record_cost, draws, sync)
+        finally:
+            self._busy.release()
+
+    def _epoch(self, permutation, learning_rate, record_cost, draws, sync):
+        m = self.X.shape[1]
         size, total = self.options["mini_batch_size"], 0.0
         for start in range(0, m, size):
             columns = permutation[start:start + size]
@@ -515,9 +539,10 @@ def use_gram_epochs(n_x, m, n_1, num_epochs, mini_batch_size, optimizer):
     ``4 n_1 n_x m`` flops per epoch. Gram (gd and momentum only): ``K = X^T X`` and
     ``P = W1 X`` once (``2 n_x m^2 + 2 n_1 n_x m``), then per epoch ``2 n_1 m^2`` for
     the batches' products and about ``6 n_1 m`` per batch for the coordinates, and
-    writing W1 (and its velocity) at the end, ``2 n_1 m n_x`` each.
+    writing W1 (and its velocity) at the end, ``2 n_1 m n_x`` each. K is ``(m, m)``:
+    only with more features than examples (n_x > m) is it taken.
     """
-    if optimizer not in ("gd", "momentum") or num_epochs <= 0:
+    if optimizer not in ("gd", "momentum") or num_epochs <= 0 or n_x <= m:
         return False
     batches = -(-m // mini_batch_size)
     direct = num_epochs * 4 * n_1 * n_x * m
@@ -533,9 +558,7 @@ def make_epoch_trainer(X, Y, parameters, *, hidden="relu", output="sigmoid", opt
     """The backend's epoch trainer over ``parameters`` ``{"W1", "b1", ..., "WL", "bL"}``:
     a :class:`NumpyEpochTrainer` or a compiled ``cnn_core.kernels.EpochTrainer``, which
     updates the parameters' own arrays (writeable, C-contiguous, X's dtype)."""
-    L = len(parameters) // 2
-    weights = [parameters[f"W{l}"] for l in range(1, L + 1)]
-    biases = [parameters[f"b{l}"] for l in range(1, L + 1)]
+    weights, biases = parameter_lists(parameters)
     options = dict(output=output, optimizer=optimizer, mini_batch_size=mini_batch_size,
                    beta=beta, beta1=beta1, beta2=beta2, epsilon=epsilon, lambd=lambd,
                    keep_prob=keep_prob, gram=gram)

@@ -8,6 +8,8 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cnn_core import improving, training
 
@@ -25,7 +27,7 @@ def _data(dims, m, output, seed=0, dtype=np.float64):
         parameters[f"b{l}"] = (0.1 * rng.standard_normal((dims[l], 1))).astype(dtype)
     X = rng.standard_normal((dims[0], m)).astype(dtype)
     if output == "sigmoid":
-        Y = (X[0:1] + 0.5 * X[1:2] > 0).astype(dtype)
+        Y = (X[0:1] + 0.5 * X[-1:] > 0.2).astype(dtype)
     else:
         Y = improving.one_hot(rng.integers(0, dims[-1], m), dims[-1], dtype=dtype)
     return parameters, X, Y
@@ -296,14 +298,20 @@ def test_an_epoch_trainer_refuses_bad_targets(backend):
 
 
 @needs_kernels
-def test_the_compiled_epoch_trainer_takes_a_fortran_X():
-    parameters, X, Y = _data([6, 5, 1], 40, "sigmoid")
-    want = _train("cython", parameters, X, Y, 2, optimizer="momentum",
-                  mini_batch_size=16)[0]
-    got = _train("cython", parameters, np.asfortranarray(X), Y, 2, optimizer="momentum",
-                 mini_batch_size=16)[0]
+@pytest.mark.parametrize("dims", [[6, 5, 1], [80, 40, 3]])
+def test_the_compiled_epoch_trainer_takes_either_order_of_X(dims):
+    """[6, 5, 1] gathers rows of a C-ordered X (a small first layer), [80, 40, 3] one
+    column per example of a Fortran-ordered X: either order of the caller's X gives
+    the same bits, and the NumPy trainer's numbers."""
+    output = "sigmoid" if dims[-1] == 1 else "softmax"
+    parameters, X, Y = _data(dims, 40, output)
+    options = dict(optimizer="adam", mini_batch_size=16, output=output, rate=0.01)
+    want = _train("cython", parameters, X, Y, 2, **options)[0]
+    got = _train("cython", parameters, np.asfortranarray(X), Y, 2, **options)[0]
+    reference = _train("numpy", parameters, X, Y, 2, **options)[0]
     for key in want:
         np.testing.assert_array_equal(got[key], want[key])
+        assert_close(got[key], reference[key], rtol=1e-10, atol=1e-12, what=key)
 
 
 @needs_kernels
@@ -369,3 +377,107 @@ def test_the_trainer_builds_give_identical_epochs(output, dims, options, dtype):
     assert costs_a == costs_b
     for key in parameters:
         np.testing.assert_array_equal(params_a[key], params_b[key], err_msg=key)
+
+
+@needs_kernels
+@settings(max_examples=25, deadline=None)
+@given(widths=st.lists(st.integers(1, 70), min_size=0, max_size=3),
+       n_x=st.integers(1, 90), m=st.integers(1, 90), size=st.integers(1, 100),
+       output=st.sampled_from(["sigmoid", "softmax"]), K=st.integers(2, 5),
+       optimizer=st.sampled_from(["gd", "momentum", "adam"]),
+       lambd=st.sampled_from([0.0, 0.3]), keep_prob=st.sampled_from([1.0, 0.7]),
+       hidden=st.sampled_from(["relu", "tanh"]), seed=st.integers(0, 2**16))
+def test_random_networks_train_alike_on_both_backends(widths, n_x, m, size, output, K,
+                                                      optimizer, lambd, keep_prob, hidden,
+                                                      seed):
+    """Layers small and large (the BLAS paths and the loops without BLAS), any batch
+    size: two epochs of the compiled trainer equal the NumPy one's."""
+    dims = [n_x, *widths, 1 if output == "sigmoid" else K]
+    parameters, X, Y = _data(dims, m, output, seed=seed)
+    options = dict(output=output, optimizer=optimizer, lambd=lambd, keep_prob=keep_prob,
+                   mini_batch_size=size, hidden=hidden, rate=0.01)
+    want, want_costs, _ = _train("numpy", parameters, X, Y, 2, **options)
+    got, got_costs, _ = _train("cython", parameters, X, Y, 2, **options)
+    assert_close(got_costs, want_costs, rtol=1e-9)
+    for key in want:
+        assert_close(got[key], want[key], rtol=1e-8, atol=1e-11, what=key)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_model_drops_nothing_without_a_hidden_layer(backend):
+    """keep_prob < 1 on a network with no hidden layer: nothing to drop, the same
+    parameters as keep_prob = 1."""
+    parameters, X, Y = _data([3, 1], 40, "sigmoid")
+    runs = [improving.model(X, Y, [3, 1], num_epochs=5, print_cost=False, backend=backend,
+                            keep_prob=keep_prob, learning_rate=0.1)
+            for keep_prob in (0.5, 1.0)]
+    for key in runs[0]:
+        np.testing.assert_array_equal(runs[0][key], runs[1][key])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_model_takes_a_strided_X(backend):
+    parameters, X, Y = _data([3, 4, 1], 40, "sigmoid")
+    wide = np.zeros((6, 80))
+    wide[::2, ::2] = X
+    got = improving.model(wide[::2, ::2], Y, [3, 4, 1], num_epochs=3, print_cost=False,
+                          backend=backend)
+    want = improving.model(X, Y, [3, 4, 1], num_epochs=3, print_cost=False, backend=backend)
+    for key in want:
+        np.testing.assert_array_equal(got[key], want[key])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_optimizer_state_is_read_only_but_its_arrays_are_live(backend):
+    parameters, X, Y = _data([3, 4, 1], 20, "sigmoid")
+    trainer = training.make_epoch_trainer(X, Y, _copy(parameters), optimizer="adam",
+                                          mini_batch_size=8, backend=backend)
+    assert isinstance(trainer.v, tuple) and isinstance(trainer.s, tuple)
+    with pytest.raises(AttributeError):
+        trainer.t = 5
+    trainer.run_epoch(np.arange(20), 0.01)
+    assert trainer.t == 3
+    assert all(np.any(v != 0) for v in trainer.v)   # the arrays the loop writes
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("keys, message", [
+    (["W1", "b1", "W2"], "exactly W1, b1, ..., WL, bL"),
+    (["W1", "b1", "W2", "b2", "W3"], "exactly W1, b1, ..., WL, bL"),
+    (["W1", "b1", "W2", "c2"], "exactly W1, b1, ..., WL, bL"),
+])
+def test_make_epoch_trainer_names_bad_parameter_keys(backend, keys, message):
+    parameters, X, Y = _data([3, 4, 1], 10, "sigmoid")
+    parameters["c2"] = parameters["b2"]
+    parameters["W3"] = np.ones((1, 1))
+    with pytest.raises(ValueError, match=message):
+        training.make_epoch_trainer(X, Y, {k: parameters[k] for k in keys}, backend=backend)
+
+
+@needs_kernels
+def test_the_private_epoch_loop_checks_lengths_before_releasing_the_gil():
+    """The compiled loop's own object refuses a short permutation or draws, and a second
+    initialisation, instead of reading past their ends."""
+    parameters, X, Y = _data([3, 4, 1], 50, "sigmoid")
+    trainer = training.make_epoch_trainer(X, Y, _copy(parameters), keep_prob=0.5,
+                                          backend="cython")
+    loop = trainer._epochs
+    with pytest.raises(ValueError, match="permutation must have length m = 50"):
+        loop.run_epoch(np.arange(2), np.random.rand(200), 0.1, False, False)
+    with pytest.raises(ValueError, match="draws must have length 200"):
+        loop.run_epoch(np.arange(50), np.random.rand(20), 0.1, False, False)
+    with pytest.raises(ValueError, match="draws must be given exactly"):
+        loop.run_epoch(np.arange(50), None, 0.1, False, False)
+    with pytest.raises(RuntimeError, match="initialised once"):
+        loop.__init__(X, False, Y, [], [], 1, {}, {})
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_run_epoch_reads_its_own_copy_of_the_permutation(backend):
+    parameters, X, Y = _data([3, 4, 1], 30, "sigmoid")
+    trainer = training.make_epoch_trainer(X, Y, _copy(parameters), backend=backend)
+    permutation = np.arange(30, dtype=np.intp)
+    with pytest.raises(TypeError, match="sync must be a bool"):
+        trainer.run_epoch(permutation, 0.1, sync="no")
+    trainer.run_epoch(permutation, 0.1)
+    np.testing.assert_array_equal(permutation, np.arange(30))
