@@ -1,9 +1,11 @@
 """Build of cnn_core's compiled extension; the metadata lives in pyproject.toml.
 
-Three modules, each from its own file:
+Four modules, each from its own file:
 
 * ``cnn_core._blas`` (``_blas.pyx``/``.pxd``): the BLAS wrappers, cimportable;
 * ``cnn_core.kernels`` (``kernels.pyx``/``.pxd``): the public layer kernels;
+* ``cnn_core._conv`` (``_conv.pyx``/``.pxd``): the convolution and pooling kernels,
+  re-exported by ``cnn_core.kernels``;
 * ``cnn_core._trainer`` (and ``_trainer_avx512``, see below): the training loop,
   generated per dtype from ``_trainer.pyx.tp`` (Tempita, shipped with Cython).
 
@@ -82,6 +84,7 @@ def extension(name, pyx, extra_args=()):
     return Extension(name, sources=[f"cnn_core/{pyx}"], include_dirs=[HERE],
                      depends=["cnn_core/_vmath.h", "cnn_core/_vmath.pxd",
                               "cnn_core/_blas.pxd", "cnn_core/kernels.pxd",
+                              "cnn_core/_conv.pxd", "cnn_core/_conv.h",
                               "cnn_core/_trainer.pyx.tp"],
                      extra_compile_args=COMPILE_ARGS + list(extra_args))
 
@@ -89,6 +92,7 @@ def extension(name, pyx, extra_args=()):
 render_templates()
 extensions = [
     extension("cnn_core._blas", "_blas.pyx"),
+    extension("cnn_core._conv", "_conv.pyx"),
     extension("cnn_core.kernels", "kernels.pyx"),
     extension("cnn_core._trainer", "_trainer.pyx"),
 ]

@@ -555,3 +555,156 @@ def check_epoch_arguments(permutation, m, learning_rate, record_cost, draws, n_d
     if not (draws.min() >= 0 and draws.max() < 1):
         raise ValueError("draws must be uniform draws in [0, 1)")
     return perm, learning_rate, bool(record_cost), np.ascontiguousarray(draws)
+
+
+# ---------------------------------------------------------------------------------------
+# Convolution and pooling (cnn_core.conv): NHWC arrays and hparameters dicts.
+#
+# Arrays are NHWC, one example per leading index: A_prev (m, n_H_prev, n_W_prev,
+# n_C_prev), a filter bank W (f, f, n_C_prev, n_C), a bias b (1, 1, 1, n_C). Hyper-
+# parameters come as the course's dicts: {"stride", "pad"} for a convolution, {"stride",
+# "f"} for a pooling layer.
+# ---------------------------------------------------------------------------------------
+
+#: The pooling layers of the course.
+POOL_MODES = ("max", "average")
+#: The keys each layer's ``hparameters`` must hold.
+CONV_HPARAMETERS = ("stride", "pad")
+POOL_HPARAMETERS = ("stride", "f")
+
+
+def as_nhwc(name, x, meaning="(m, n_H, n_W, n_C)"):
+    """``x`` as a finite 4-D float array (the rules of :func:`as_float_array`).
+
+    A real array of another number of dimensions raises ValueError naming the expected
+    shape ``meaning``; for an array of examples (``meaning`` starting ``"(m,"``) a 3-D
+    array is taken for one example without its leading axis, and the message says so.
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind in "biuf" and arr.ndim != 4:
+        hint = ("; one example needs a leading axis of length 1 (x[None])"
+                if arr.ndim == 3 and meaning.startswith("(m,") else "")
+        raise ValueError(
+            f"{name} must be a 4-D array {meaning}; got ndim={arr.ndim} with shape "
+            f"{arr.shape}{hint}"
+        )
+    return as_float_array(name, arr, ndim=4)
+
+
+def check_nhwc_shape(name, arr, expected, meaning):
+    """ValueError unless ``arr.shape == expected`` (``meaning``: the symbolic shape)."""
+    expected = tuple(int(e) for e in expected)
+    if arr.shape != expected:
+        raise ValueError(f"{name} must have shape {meaning} = {expected}; got {arr.shape}")
+
+
+def check_hparameters(hparameters, keys, name="hparameters"):
+    """The course's ``hparameters`` dict checked: a new dict of Python ints.
+
+    It must be a dict (TypeError) holding each of ``keys`` (ValueError naming the
+    missing one); ``"stride"`` and ``"f"`` must be integers >= 1 and ``"pad"`` an
+    integer >= 0 (bools and floats such as 1.0 are refused). Other keys are kept as
+    they are.
+    """
+    if not isinstance(hparameters, dict):
+        raise TypeError(
+            f"{name} must be a dict with keys {list(keys)}; got {type(hparameters).__name__}"
+        )
+    checked = dict(hparameters)
+    for key in keys:
+        if key not in hparameters:
+            raise ValueError(
+                f"{name} lacks {key!r}: it must hold {list(keys)}; got keys "
+                f"{sorted(map(str, hparameters))}"
+            )
+        check = check_nonnegative_int if key == "pad" else check_positive_int
+        checked[key] = check(f"{name}[{key!r}]", hparameters[key])
+    return checked
+
+
+def check_pool_mode(mode):
+    """``mode`` must be ``"max"`` or ``"average"``."""
+    return check_choice("mode", mode, POOL_MODES)
+
+
+def check_window_fits(f, n_H, n_W, f_name, what):
+    """ValueError unless an ``f`` x ``f`` window fits in an ``n_H`` x ``n_W`` input
+    (``f_name`` and ``what`` name the window's size and the input, for the message)."""
+    if f > n_H or f > n_W:
+        raise ValueError(
+            f"{f_name} = {f} is larger than {what} = {n_H} x {n_W}: no {f} x {f} window fits"
+        )
+
+
+def check_conv_inputs(A_prev, W, b, hparameters, A_name="A_prev"):
+    """A convolution's inputs checked and cast to one float dtype.
+
+    ``A_prev`` ``(m, n_H_prev, n_W_prev, n_C_prev)``, ``W`` ``(f, f, n_C_prev, n_C)``
+    (a square filter whose input channels match ``A_prev``'s), ``b`` ``(1, 1, 1, n_C)``
+    and ``hparameters`` ``{"stride", "pad"}``; the filter must fit in the padded input.
+    Returns ``(A_prev, W, b, hparameters)``: the arrays in their common dtype
+    (float32 only when all three are float32), the dict with Python ints.
+    """
+    A_prev = as_nhwc(A_name, A_prev, "(m, n_H_prev, n_W_prev, n_C_prev), NHWC")
+    W = as_nhwc("W", W, "(f, f, n_C_prev, n_C)")
+    b = as_nhwc("b", b, "(1, 1, 1, n_C)")
+    hparameters = check_hparameters(hparameters, CONV_HPARAMETERS)
+    f, f_W, n_C_prev_W, n_C = W.shape
+    if f != f_W:
+        raise ValueError(f"W must be a square filter bank (f, f, n_C_prev, n_C); got shape "
+                         f"{W.shape}")
+    if n_C_prev_W != A_prev.shape[3]:
+        raise ValueError(
+            f"the channel counts do not match: W.shape[2] (the filter's input channels, "
+            f"n_C_prev) = {n_C_prev_W} but {A_name}.shape[3] = {A_prev.shape[3]} "
+            f"(W {W.shape}, {A_name} {A_prev.shape})"
+        )
+    check_nhwc_shape("b", b, (1, 1, 1, n_C), "(1, 1, 1, n_C) with n_C = W.shape[3]")
+    pad = hparameters["pad"]
+    check_window_fits(f, A_prev.shape[1] + 2 * pad, A_prev.shape[2] + 2 * pad,
+                      "the filter size f = W.shape[0]",
+                      f"the padded input, n_H_prev + 2 pad by n_W_prev + 2 pad (pad = {pad})")
+    dtype = np.result_type(A_prev, W, b)
+    return (A_prev.astype(dtype, copy=False), W.astype(dtype, copy=False),
+            b.astype(dtype, copy=False), hparameters)
+
+
+def check_pool_inputs(A_prev, hparameters, A_name="A_prev"):
+    """A pooling layer's input ``(m, n_H_prev, n_W_prev, n_C)`` and ``hparameters``
+    ``{"stride", "f"}``, the window fitting in the (unpadded) input."""
+    A_prev = as_nhwc(A_name, A_prev, "(m, n_H_prev, n_W_prev, n_C), NHWC")
+    hparameters = check_hparameters(hparameters, POOL_HPARAMETERS)
+    check_window_fits(hparameters["f"], A_prev.shape[1], A_prev.shape[2], "hparameters['f']",
+                      f"the input {A_name}, n_H_prev by n_W_prev (pooling does not pad)")
+    return A_prev, hparameters
+
+
+def _unpack(cache, count, what):
+    if not isinstance(cache, (tuple, list)) or len(cache) != count:
+        found = (f"a {type(cache).__name__} of length {len(cache)}"
+                 if isinstance(cache, (tuple, list)) else type(cache).__name__)
+        raise ValueError(f"cache must be {what}; got {found}")
+    return cache
+
+
+def check_conv_cache(cache):
+    """The cache ``(A_prev, W, b, hparameters)`` of ``conv_forward``, checked as its
+    inputs are (:func:`check_conv_inputs`)."""
+    A_prev, W, b, hparameters = _unpack(
+        cache, 4, "the cache (A_prev, W, b, hparameters) returned by conv_forward")
+    return check_conv_inputs(A_prev, W, b, hparameters, A_name="cache (A_prev)")
+
+
+def check_pool_cache(cache):
+    """The cache ``(A_prev, hparameters)`` of ``pool_forward``, checked."""
+    A_prev, hparameters = _unpack(
+        cache, 2, "the cache (A_prev, hparameters) returned by pool_forward")
+    return check_pool_inputs(A_prev, hparameters, A_name="cache (A_prev)")
+
+
+def check_output_gradient(name, dZ, shape, meaning):
+    """The gradient ``dZ`` of a layer's 4-D output, of ``shape`` (``meaning`` its
+    symbolic form, for the message)."""
+    dZ = as_nhwc(name, dZ, meaning)
+    check_nhwc_shape(name, dZ, shape, meaning)
+    return dZ

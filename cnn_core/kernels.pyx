@@ -23,11 +23,18 @@ code in ``ACTIVATION_CODES``. :class:`Trainer` runs whole full-batch training lo
 baseline x86-64 and with AVX-512, and ``TRAINER_BUILD`` says which one this CPU got (the
 same numbers either way).
 
+The convolution and pooling kernels of the fourth course, NHWC (``conv_forward``,
+``conv_backward``, ``pool_forward``, ``pool_backward``), live in ``cnn_core._conv`` and
+are re-exported here; see that module for their conventions and for the rule that picks
+im2col plus gemm or the direct loops.
+
 For other Cython extensions, ``kernels.pxd`` declares the unchecked ``nogil`` loops
-behind these functions (``linear_activation_forward_raw`` and the others).
+behind these functions (``linear_activation_forward_raw`` and the others), and
+``_conv.pxd`` those of the convolutions (``conv_forward_raw`` and the others).
 """
 import numpy as np
 
+from cnn_core._conv import conv_backward, conv_forward, pool_backward, pool_forward
 from cnn_core.activations import resolve_activation
 
 from libc.float cimport DBL_EPSILON, DBL_MIN, FLT_EPSILON, FLT_MIN
@@ -81,8 +88,9 @@ _trainer_module, TRAINER_BUILD = _load_trainer()
 Trainer = _trainer_module.Trainer
 EpochTrainer = _trainer_module.EpochTrainer
 
-__all__ = ["ACTIVATION_CODES", "EpochTrainer", "Trainer", "activation_backward", "cross_entropy",
-           "cross_entropy_with_logits", "linear_activation_forward", "linear_backward"]
+__all__ = ["ACTIVATION_CODES", "EpochTrainer", "Trainer", "activation_backward", "conv_backward",
+           "conv_forward", "cross_entropy", "cross_entropy_with_logits",
+           "linear_activation_forward", "linear_backward", "pool_backward", "pool_forward"]
 
 #: The activations' codes, the ``code`` of each entry of cnn_core.activations.ACTIVATIONS.
 ACTIVATION_CODES = {"identity": IDENTITY, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH}

@@ -30,8 +30,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from cnn_core import _backend, _ops, activations, deep, improving, logistic, shallow, training
+from cnn_core import conv  # the fourth course's layers, entries at the end
 
 from . import ops, optimizers
+from .conv import conv_layer, pool_layer
 from .costs import L_model_cost, L_model_cost_general, logistic_cost, shallow_cost
 
 #: Normwise relative tolerance against autodiff, by dtype.
@@ -437,6 +439,108 @@ REGISTRY = [
                      hidden="tanh"),
     _improving_entry("improving.backward_propagation, softmax with integer labels (1, m)",
                      [4, 5, 3], "softmax", lambd=0.1, labels="integer"),
+]
+
+
+# ---------------------------------------------------------------------------------------
+# The fourth course's layers (cnn_core.conv): convolution and pooling, NHWC.
+#
+# Each layer is checked through a fixed cotangent G drawn with the inputs: the scalar is
+# sum(layer(inputs) * G), so jax.grad of it is the layer's backward given dZ = G (dA = G
+# for pooling). The course's conv_backward sums over the examples with no 1/m, hence
+# scale power 0 throughout. Max pooling is sampled tie-free (distinct input values):
+# there the maximum is differentiable and JAX and the course's mask agree.
+# ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ConvEntry(Entry):
+    """An :class:`Entry` of a convolution or pooling layer of :mod:`cnn_core.conv`.
+
+    Attributes (besides :class:`Entry`'s):
+        layer: ``"conv"`` or ``"pool"``.
+        hparameters: the layer's course dict, ``{"stride", "pad"}`` or ``{"stride", "f"}``.
+        mode: the pooling mode, ``"max"`` or ``"average"`` (None for a convolution).
+
+    The inputs are NHWC: ``A_prev`` ``(m, n_H_prev, n_W_prev, n_C_prev)``, for a
+    convolution ``W`` ``(f, f, n_C_prev, n_C)``, ``b`` ``(1, 1, 1, n_C)`` and the
+    cotangent ``dZ`` ``(m, n_H, n_W, n_C)``; for pooling the cotangent ``dA``
+    ``(m, n_H, n_W, n_C)``.
+    """
+
+    layer: str = "conv"
+    hparameters: dict = dataclasses.field(default_factory=dict)
+    mode: str = None
+
+
+def _distinct_values(rng, shape, low=-2.0, high=2.0):
+    """Values in [low, high] in a random order, no two closer than ``0.4 (high - low) / n``
+    (n entries): no window has tied maxima, even after a cast to float32 or a central
+    difference's step."""
+    n = int(np.prod(shape))
+    ranks = rng.permutation(n) + rng.uniform(0.2, 0.8, n)
+    return (low + (high - low) * ranks / n).reshape(shape)
+
+
+def _conv_entry(m, n_H_prev, n_W_prev, n_C_prev, n_C, f, stride, pad):
+    hparameters = {"stride": stride, "pad": pad}
+    n_H = (n_H_prev - f + 2 * pad) // stride + 1
+    n_W = (n_W_prev - f + 2 * pad) // stride + 1
+
+    def sample(rng):
+        return {"A_prev": rng.standard_normal((m, n_H_prev, n_W_prev, n_C_prev)),
+                "W": rng.standard_normal((f, f, n_C_prev, n_C)) / np.sqrt(f * f * n_C_prev),
+                "b": 0.1 * rng.standard_normal((1, 1, 1, n_C)),
+                "dZ": rng.standard_normal((m, n_H, n_W, n_C)), "m": m}
+
+    def analytic(inputs, backend):
+        _, cache = conv.conv_forward(inputs["A_prev"], inputs["W"], inputs["b"], hparameters,
+                                     backend=backend)
+        dA_prev, dW, db = conv.conv_backward(inputs["dZ"], cache, backend=backend)
+        return {"A_prev": dA_prev, "W": dW, "b": db}
+
+    return ConvEntry(
+        name=f"conv.conv_backward, f = {f}, stride {stride}, pad {pad}",
+        targets=(conv.conv_backward, _kernel("conv_backward")), sample=sample,
+        analytic=analytic,
+        scalar=lambda a: jnp.sum(conv_layer(a["A_prev"], a["W"], a["b"], stride, pad) * a["dZ"]),
+        wrt=("A_prev", "W", "b"), weights=("W",), biases=("b",),
+        layer="conv", hparameters=hparameters,
+    )
+
+
+def _pool_entry(mode, m, n_H_prev, n_W_prev, n_C, f, stride):
+    hparameters = {"stride": stride, "f": f}
+    n_H, n_W = (n_H_prev - f) // stride + 1, (n_W_prev - f) // stride + 1
+
+    def sample(rng):
+        return {"A_prev": _distinct_values(rng, (m, n_H_prev, n_W_prev, n_C)),
+                "dA": rng.standard_normal((m, n_H, n_W, n_C)), "m": m}
+
+    def analytic(inputs, backend):
+        _, cache = conv.pool_forward(inputs["A_prev"], hparameters, mode, backend=backend)
+        return {"A_prev": conv.pool_backward(inputs["dA"], cache, mode, backend=backend)}
+
+    return ConvEntry(
+        name=f"conv.pool_backward[{mode}], f = {f}, stride {stride}",
+        targets=(conv.pool_backward, _kernel("pool_backward")), sample=sample,
+        analytic=analytic,
+        scalar=lambda a: jnp.sum(pool_layer(a["A_prev"], f, stride, mode) * a["dA"]),
+        wrt=("A_prev",), layer="pool", hparameters=hparameters, mode=mode,
+    )
+
+
+# Heights and widths differ, so that a swapped axis is seen. The convolutions: the
+# course's "same" layer (f = 3, stride 1, pad 1), a strided one, and a stride larger
+# than the filter (inputs that no window reads get no gradient); the pools: the course's
+# f = 2, stride 2, and overlapping windows (stride < f), where contributions add.
+REGISTRY += [
+    _conv_entry(2, 5, 6, 3, 4, f=3, stride=1, pad=1),
+    _conv_entry(2, 5, 7, 3, 4, f=3, stride=2, pad=1),
+    _conv_entry(3, 6, 5, 2, 3, f=2, stride=3, pad=2),
+    _pool_entry("max", 2, 6, 7, 3, f=2, stride=2),
+    _pool_entry("max", 2, 7, 6, 2, f=3, stride=2),
+    _pool_entry("average", 2, 6, 7, 3, f=2, stride=2),
+    _pool_entry("average", 2, 5, 6, 2, f=3, stride=1),
 ]
 
 

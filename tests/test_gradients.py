@@ -18,7 +18,8 @@ from hypothesis import strategies as st  # noqa: E402
 from cnn_core import reference  # noqa: E402  (turns on float64 in JAX)
 from cnn_core.reference.registry import REGISTRY, TOLERANCE, sample_inputs  # noqa: E402
 
-from cnn_core import _backend, _ops, activations, deep, improving, logistic, shallow, training  # noqa: E402
+from cnn_core import (_backend, _ops, activations, conv, deep, improving,  # noqa: E402
+                      logistic, shallow, training)
 from cnn_core.verify import relative_difference  # noqa: E402
 
 from conftest import BACKENDS  # noqa: E402
@@ -100,7 +101,7 @@ def _registered_targets():
 
 def _backward_callables():
     found = {}
-    for module in (activations, deep, shallow, logistic, _ops, training, improving):
+    for module in (activations, deep, shallow, logistic, _ops, training, improving, conv):
         for attr, value in vars(module).items():
             if attr.startswith("_") or not inspect.isfunction(value):
                 continue

@@ -260,8 +260,10 @@ def test_an_activation_code_must_be_an_integer_or_a_name(K, activation):
 
 def test_the_public_module_lists_its_api(K):
     assert set(K.__all__) == {"ACTIVATION_CODES", "EpochTrainer", "Trainer",
-                              "activation_backward", "cross_entropy", "cross_entropy_with_logits",
-                              "linear_activation_forward", "linear_backward"}
+                              "activation_backward", "conv_backward", "conv_forward",
+                              "cross_entropy", "cross_entropy_with_logits",
+                              "linear_activation_forward", "linear_backward",
+                              "pool_backward", "pool_forward"}
     assert all(getattr(K, name).__doc__ for name in K.__all__ if name != "ACTIVATION_CODES")
 
 
