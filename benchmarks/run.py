@@ -3,12 +3,12 @@
     python benchmarks/run.py [--repeats 7] [--json results.json] [--only W1,W3]
 
 One iteration is forward + cost + backward + update of the whole batch (W1-W4); on W5
-the unit is one epoch of mini-batches (below). For every
+and W6 the unit is one epoch of mini-batches (below). For every
 workload each implementation is timed over a block of iterations, the blocks of all
 implementations are interleaved (A B C A B C ...) so that drift of the machine affects
 them alike, and the median per-iteration time over the repeats is reported with:
 
-* its ratio to cnn_core's compiled trainer;
+* its ratio to cnn_core's compiled trainer (on W6, to its Gram path);
 * its ratio to G, the step's matrix products alone (the gemm calls of one step with the
   same shapes and layouts, through the BLAS that cnn_core calls: scipy's);
 * its GFLOP/s: the step's matrix-product flops (``2 n_l n_(l-1) m`` per product; three
@@ -28,6 +28,10 @@ Workloads:
         training images), 64-64-10 relu/softmax, Adam (rate 0.001, beta1 0.9, beta2
         0.999, epsilon 1e-8), one epoch of shuffled mini-batches of 64 (21 of 64 and
         one of 3), float64 and float32
+    W6  cat epoch: the course's 209 cat training images (``CNN_CORE_DATA_DIR``; skipped,
+        saying why, without them), 12288-20-7-5-1 relu/sigmoid, momentum (beta 0.9,
+        rate 0.0075), one epoch of shuffled mini-batches of 64 (3 of 64 and one of 17),
+        float64 and float32
 
 On W2 and W3 (more features than examples) "cnn_core Gram" is the compiled trainer on
 the Gram path, its one-time set-up spread over 2500 iterations; the whole
@@ -57,6 +61,39 @@ cross-entropy (the epoch's mean loss) along with the step:
 Every row draws its epoch's permutation from NumPy's global generator inside the timed
 region (``np.random.permutation(m)``; scikit-learn draws its own the same way inside
 ``partial_fit``); all rows start from the same He-initialised parameters.
+
+W6 is W5's protocol on the cat images with momentum (``v = beta v + (1 - beta) dW``,
+``W -= rate v``) and a sigmoid output, and its ratios are to "cnn_core Gram":
+
+* cnn_core Gram (compiled) and numpy Gram: ``make_epoch_trainer(..., optimizer="momentum",
+  gram=True)``. Building the trainer computes ``K = X^T X`` and ``P0 = W1 X`` once
+  (about 1.2 GFLOP); that one-time cost is printed apart and is in no row. The epochs
+  run with ``run_epoch(permutation, rate, record_cost=True, sync=False)``, and
+  ``trainer.sync()``, which writes W1 and its velocity (``2 x 2 n_1 m n_x`` flops, about
+  one standard epoch's first layer), follows every GRAM_SYNC_EVERY epochs: a timed call
+  is that block, and its time is divided by GRAM_SYNC_EVERY. (``improving.model`` syncs
+  once per run, after all its epochs.) The sync's own time is printed too;
+* cnn_core compiled and numpy: the same trainers with ``gram=False``, the standard path;
+* JAX jit: W5's whole-epoch ``lax.scan``, momentum in ``jax.numpy``, the cost
+  ``softplus(z) - y z`` of the logits;
+* PyTorch eager: ``torch.optim.SGD(momentum=0.9, dampening=0.9)`` (``v = 0.9 v + 0.1 g``,
+  fused where available) with its momentum buffers set to zeros before the first step
+  (torch would otherwise start ``v = g``), ``BCEWithLogitsLoss``;
+* scikit-learn: ``MLPClassifier(solver="sgd", momentum=0.9, nesterovs_momentum=False,
+  batch_size=64, alpha=0)``, one ``partial_fit`` per epoch. Its momentum is
+  ``u = beta u - rate' dW``, ``W += u``, which is the rows' update exactly when
+  ``rate' = rate (1 - beta)``: it is given 0.00075 so that it trains the same iterates;
+* G: the gemm calls of the standard path's 4 steps (the batch's X gathered in Fortran
+  order, as the compiled trainer gathers it).
+
+Before the timing every W6 row but G trains PARITY_EPOCHS epochs from the common start
+with the same permutations (NumPy's generator seeded alike), and the script prints, per
+row, the largest ``max |dp - dp_ref| / max |dp_ref|`` over the parameter arrays, where
+``dp`` is an array's change from the start and ``ref`` the compiled standard path: the
+rows train the same network on the same path of iterates. On the Gram rows the GFLOP/s
+column divides the standard path's flops by the row's time (they compute fewer). W6's
+timed blocks are half as long as the others' (``--block-seconds``), to keep its two
+dtypes within about 40 s.
 """
 from __future__ import annotations
 
@@ -84,6 +121,16 @@ from cnn_core import datasets, deep, improving, preprocessing, training  # noqa:
 class Workload:
     #: What one timed call runs, and what the flops are counted over.
     unit, flops_per = "iteration", "step"
+    #: The row the ratios are to, and its short name in the table's header.
+    base_row, base_label = "cnn_core compiled", "compiled"
+    #: Rows whose GFLOP/s divides the standard path's flops (they compute fewer).
+    equivalent_flops_rows = ()
+    #: The timed blocks' length relative to ``--block-seconds``.
+    block_scale = 1.0
+
+    def check(self, runners):
+        """Checks run on the fresh runners before any timing; a dict for the results."""
+        return {}
 
     def __init__(self, name, description, X, Y, dims, hidden, rate, dtype=np.float64):
         self.name, self.description = name, description
@@ -149,6 +196,72 @@ class EpochWorkload(Workload):
         return [np.ascontiguousarray(self.X[:, :size]) for size in self.batch_sizes()]
 
 
+class MomentumEpochWorkload(EpochWorkload):
+    """One epoch of mini-batch momentum on a sigmoid network (W6). ``X`` ``(n_x, m)``
+    keeps its layout (the cat data is Fortran-ordered, one contiguous column per
+    example, as the compiled trainer reads it, so that ``X_rows = X.T`` is C-ordered);
+    ``Y`` ``(1, m)`` holds the 0/1 labels. He-initialised parameters."""
+
+    base_row, base_label = "cnn_core Gram", "Gram"
+    equivalent_flops_rows = ("cnn_core Gram", "cnn_core numpy Gram")
+    block_scale = 0.5  # both dtypes' eight rows in about 40 s at --repeats 5
+
+    def __init__(self, name, description, X, Y, dims, hidden, rate, mini_batch_size, beta,
+                 dtype=np.float64):
+        self.name, self.description = name, description
+        self.dims, self.hidden, self.rate, self.dtype = list(dims), hidden, rate, dtype
+        self.mini_batch_size, self.beta = mini_batch_size, beta
+        self.X = np.asarray(X, dtype=dtype)
+        self.X_rows = np.ascontiguousarray(self.X.T)  # no copy when X is Fortran-ordered
+        self.labels = np.asarray(Y).ravel().astype(np.int64)
+        self.Y = np.ascontiguousarray(np.asarray(Y).reshape(1, -1), dtype=dtype)
+        he = improving.initialize_parameters_he(self.dims)
+        self.parameters = {k: np.ascontiguousarray(v, dtype=dtype) for k, v in he.items()}
+
+    def implementations(self):
+        return MOMENTUM_EPOCH_IMPLEMENTATIONS
+
+    def gemm_inputs(self):
+        return [np.asfortranarray(self.X[:, :size]) for size in self.batch_sizes()]
+
+    def check(self, runners):
+        """The parity of the rows (see the module's docstring) and the Gram rows'
+        one-time and sync seconds."""
+        start = {k: v.astype(np.float64) for k, v in self.parameters.items()}
+        changes = {}
+        for name, run in runners.items():
+            if not hasattr(run, "train"):
+                continue
+            np.random.seed(PARITY_SEED)
+            run.train(PARITY_EPOCHS)
+            changes[name] = {k: np.asarray(v, np.float64) - start[k]
+                             for k, v in run.parameters().items()}
+        reference = changes.get("cnn_core compiled")
+        parity = {}
+        if reference is not None:
+            for name, change in changes.items():
+                if name != "cnn_core compiled":
+                    parity[name] = max(float(np.max(np.abs(change[k] - reference[k]))
+                                             / np.max(np.abs(reference[k])))
+                                       for k in reference)
+        return {
+            "parity_epochs": PARITY_EPOCHS, "parity_reference": "cnn_core compiled",
+            "parity_max_relative_difference": parity,
+            "gram_sync_every": GRAM_SYNC_EVERY,
+            "one_time_seconds": {name: run.one_time_seconds for name, run in runners.items()
+                                 if hasattr(run, "one_time_seconds")},
+            "sync_seconds": {name: run.sync_seconds for name, run in runners.items()
+                             if hasattr(run, "sync_seconds")},
+        }
+
+
+class SkippedWorkload:
+    """A workload that cannot run here, and why."""
+
+    def __init__(self, name, reason):
+        self.name, self.reason = name, reason
+
+
 def _cat_data():
     folder = os.environ.get("CNN_CORE_DATA_DIR")
     if folder:
@@ -180,13 +293,26 @@ def make_workloads():
     try:
         X_digits, y_digits, _, _ = datasets.load_digits()
     except ImportError:  # scikit-learn missing: no digits, and no MLP peer anyway
+        X_digits = None
+    if X_digits is not None:
+        m = X_digits.shape[1]
+        for suffix, dtype in (("f64", np.float64), ("f32", np.float32)):
+            workloads.append(EpochWorkload(
+                f"W5-{suffix}", f"digits epoch 64-64-10 relu/softmax, Adam, batches of "
+                f"{DIGITS_BATCH}, m={m}, {np.dtype(dtype).name}", X_digits, y_digits,
+                [64, 64, 10], "relu", DIGITS_RATE, DIGITS_BATCH, dtype=dtype))
+    if cat_source != "real cat images":
+        workloads.append(SkippedWorkload(
+            "W6", "the course's cat images are needed: set CNN_CORE_DATA_DIR to the folder "
+            "holding train_catvnoncat.h5"))
         return workloads
-    m = X_digits.shape[1]
+    m = X_cat.shape[1]
     for suffix, dtype in (("f64", np.float64), ("f32", np.float32)):
-        workloads.append(EpochWorkload(
-            f"W5-{suffix}", f"digits epoch 64-64-10 relu/softmax, Adam, batches of "
-            f"{DIGITS_BATCH}, m={m}, {np.dtype(dtype).name}", X_digits, y_digits,
-            [64, 64, 10], "relu", DIGITS_RATE, DIGITS_BATCH, dtype=dtype))
+        workloads.append(MomentumEpochWorkload(
+            f"W6-{suffix}", f"cat epoch 12288-20-7-5-1 relu/sigmoid, momentum {CAT_BETA}, "
+            f"rate {CAT_RATE}, batches of {CAT_BATCH}, m={m} ({cat_source}), "
+            f"{np.dtype(dtype).name}", X_cat, Y_cat, [12288, 20, 7, 5, 1], "relu",
+            CAT_RATE, CAT_BATCH, CAT_BETA, dtype=dtype))
     return workloads
 
 
@@ -194,6 +320,13 @@ def make_workloads():
 #: scikit-learn's and PyTorch's Adam).
 DIGITS_RATE, DIGITS_BATCH = 0.001, 64
 ADAM = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+
+#: W6's hyper-parameters, the same for every implementation (the rate of the course's
+#: cat models), and its protocol: a sync of the Gram rows every GRAM_SYNC_EVERY epochs;
+#: the parity check's epochs and seed.
+CAT_RATE, CAT_BATCH, CAT_BETA = 0.0075, 64, 0.9
+GRAM_SYNC_EVERY = 100
+PARITY_EPOCHS, PARITY_SEED = 3, 2
 
 
 # ---------------------------------------------------------------------------------------
@@ -229,7 +362,7 @@ def cnn_core_gram(w):
 
 def whole_runs(w, iterations=AMORTISE_OVER):
     """Seconds for the whole course schedule on each path, cost recorded every 100."""
-    if not cnn_core.HAVE_EXTENSION or w.X.shape[0] <= w.X.shape[1]:
+    if not cnn_core.HAVE_EXTENSION or w.X.shape[0] <= w.X.shape[1] or w.unit != "iteration":
         return {}
     seconds = {}
     for label, gram in (("standard", False), ("Gram", True)):
@@ -529,6 +662,239 @@ EPOCH_IMPLEMENTATIONS = [
 ]
 
 
+# ---------------------------------------------------------------------------------------
+# W6: one epoch of mini-batch momentum with a sigmoid output. Each returns, as on W5, a
+# function running k timed calls (or None, or a reason), which also has ``train(n)``: n
+# epochs, W1 then written (the parity check), and ``parameters()``: the current
+# parameters as cnn_core lays them out.
+# ---------------------------------------------------------------------------------------
+
+def _parameters_from_rows(weights, biases):
+    """cnn_core's ``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}`` from per-layer weights laid
+    out ``(n_(l-1), n_l)`` (rows as examples) and flat biases."""
+    out = {}
+    for l, (W, b) in enumerate(zip(weights, biases), start=1):
+        out[f"W{l}"] = np.array(W).T
+        out[f"b{l}"] = np.array(b).reshape(-1, 1)
+    return out
+
+
+def cnn_core_momentum_epoch(backend, gram):
+    """cnn_core's epoch trainer with momentum on ``backend``, on the Gram path or not.
+    On the Gram path a timed call is GRAM_SYNC_EVERY epochs and one sync; the trainer's
+    construction (K = X^T X) is timed apart, the best of three."""
+    def factory(w):
+        if backend == "cython" and not cnn_core.HAVE_EXTENSION:
+            return None
+        make = getattr(training, "make_epoch_trainer", None)
+        if make is None:
+            return "n/a (needs make_epoch_trainer)"
+        params = w.fresh_parameters()
+        try:
+            setups = []
+            for _ in range(3 if gram else 1):  # the same start each time: no epoch yet
+                start = time.perf_counter()
+                trainer = make(w.X, w.Y, params, hidden=w.hidden, output="sigmoid",
+                               optimizer="momentum", beta=w.beta,
+                               mini_batch_size=w.mini_batch_size, gram=gram,
+                               backend=backend)
+                setups.append(time.perf_counter() - start)
+        except (AttributeError, NotImplementedError) as exc:
+            return f"n/a ({type(exc).__name__}: {exc})"
+        m = w.X.shape[1]
+
+        def epochs(n):
+            for _ in range(n):
+                trainer.run_epoch(np.random.permutation(m).astype(np.int64, copy=False),
+                                  w.rate, record_cost=True, sync=False)
+
+        def train(n):
+            epochs(n)
+            trainer.sync()  # a no-op off the Gram path
+
+        if gram:
+            def run(k):
+                for _ in range(k):
+                    train(GRAM_SYNC_EVERY)
+            run.epochs_per_call = GRAM_SYNC_EVERY
+            run.one_time_seconds = min(setups)
+            syncs = []
+            for _ in range(5):  # W1 = c W0 + S X^T: at the start, W0 again
+                start = time.perf_counter()
+                trainer.sync()
+                syncs.append(time.perf_counter() - start)
+            run.sync_seconds = statistics.median(syncs)
+        else:
+            run = epochs
+        run.train = train
+        run.parameters = lambda: {k: v.copy() for k, v in params.items()}
+        return run
+    return factory
+
+
+def jax_momentum_epoch(w):
+    """``jax.jit`` of a whole epoch as on W5 (``lax.scan`` over the full batches, then the
+    remainder), momentum in ``jax.numpy``, the sigmoid's cross-entropy from the logits."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    if w.dtype == np.float64:
+        jax.config.update("jax_enable_x64", True)
+    L = len(w.dims) - 1
+    m, size, beta, rate = w.X.shape[1], w.mini_batch_size, w.beta, w.rate
+    full = m // size
+    X = jnp.asarray(w.X_rows)
+    Y = jnp.asarray(np.ascontiguousarray(w.Y.T))
+
+    def loss(p, x, y):
+        a = x
+        for l in range(1, L):
+            a = jax.nn.relu(a @ p[f"W{l}"] + p[f"b{l}"])
+        z = a @ p[f"W{L}"] + p[f"b{L}"]
+        return jnp.mean(jax.nn.softplus(z) - y * z)
+
+    def step(state, batch):
+        p, v = state
+        x, y = batch
+        value, g = jax.value_and_grad(loss)(p, x, y)
+        v = jax.tree.map(lambda v_, g_: beta * v_ + (1 - beta) * g_, v, g)
+        p = jax.tree.map(lambda p_, v_: p_ - rate * v_, p, v)
+        return (p, v), value * x.shape[0]
+
+    def epoch(state, permutation):
+        Xp, Yp = X[permutation], Y[permutation]
+        xs = Xp[:full * size].reshape(full, size, -1)
+        ys = Yp[:full * size].reshape(full, size, -1)
+        state, costs = jax.lax.scan(step, state, (xs, ys))
+        if m > full * size:
+            state, last = step(state, (Xp[full * size:], Yp[full * size:]))
+            costs = jnp.append(costs, last)
+        return state, jnp.sum(costs) / m
+
+    run_epoch = jax.jit(epoch, donate_argnums=0)
+
+    def fresh():
+        """The start (copies: the state's buffers are donated)."""
+        params = {}
+        for l in range(1, L + 1):  # x @ W^T + b: stored transposed
+            params[f"W{l}"] = jnp.array(w.parameters[f"W{l}"].T, copy=True)
+            params[f"b{l}"] = jnp.array(w.parameters[f"b{l}"].ravel(), copy=True)
+        return params, {k: jnp.zeros_like(v) for k, v in params.items()}
+
+    _, cost = run_epoch(fresh(), np.random.permutation(m))  # compile, on a throwaway state
+    cost.block_until_ready()
+    holder = {"state": fresh()}
+
+    def run(k):
+        for _ in range(k):
+            holder["state"], cost = run_epoch(holder["state"], np.random.permutation(m))
+        if k:
+            cost.block_until_ready()
+    run.train = run
+
+    def parameters():
+        p = holder["state"][0]
+        return _parameters_from_rows([p[f"W{l}"] for l in range(1, L + 1)],
+                                     [p[f"b{l}"] for l in range(1, L + 1)])
+    run.parameters = parameters
+    return run
+
+
+def torch_momentum_epoch(w):
+    """PyTorch eager: ``nn.Linear`` layers, ``BCEWithLogitsLoss``, ``optim.SGD`` with
+    ``momentum = dampening = beta`` and zero momentum buffers at the start."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    L = len(w.dims) - 1
+    dtype = torch.float64 if w.dtype == np.float64 else torch.float32
+    layers, linears = [], []
+    for l in range(1, L + 1):
+        linear = torch.nn.Linear(w.dims[l - 1], w.dims[l], dtype=dtype)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(w.parameters[f"W{l}"]))
+            linear.bias.copy_(torch.from_numpy(w.parameters[f"b{l}"].ravel()))
+        linears.append(linear)
+        layers += [linear, torch.nn.ReLU()] if l < L else [linear]
+    net = torch.nn.Sequential(*layers)
+    options = dict(lr=w.rate, momentum=w.beta, dampening=w.beta)
+    try:
+        optimizer = torch.optim.SGD(net.parameters(), fused=True, **options)
+    except (RuntimeError, TypeError, ValueError):  # no fused SGD for this build
+        optimizer = torch.optim.SGD(net.parameters(), **options)
+    for p in net.parameters():  # v = beta v + (1 - beta) g from v = 0, not v = g first
+        optimizer.state[p]["momentum_buffer"] = torch.zeros_like(p)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    X = torch.from_numpy(w.X_rows)
+    Y = torch.from_numpy(np.ascontiguousarray(w.Y.T))
+    m, size = w.X.shape[1], w.mini_batch_size
+
+    def run(k):
+        for _ in range(k):
+            permutation = torch.from_numpy(np.random.permutation(m))
+            for x, t in zip(X[permutation].split(size), Y[permutation].split(size)):
+                optimizer.zero_grad()
+                loss = loss_fn(net(x), t)
+                loss.backward()
+                optimizer.step()
+    run.train = run
+    run.parameters = lambda: _parameters_from_rows(
+        [linear.weight.detach().numpy().T for linear in linears],
+        [linear.bias.detach().numpy() for linear in linears])
+    return run
+
+
+def sklearn_momentum_epoch(w):
+    """scikit-learn's MLPClassifier with SGD and (heavy-ball) momentum, one
+    ``partial_fit`` per epoch, its rate ``rate (1 - beta)`` (see the module's docstring);
+    its weights set to the workload's, and its velocities to zero, after the first call."""
+    try:
+        from sklearn.neural_network import MLPClassifier
+    except ImportError:
+        return None
+    import warnings
+
+    clf = MLPClassifier(hidden_layer_sizes=tuple(w.dims[1:-1]), activation=w.hidden,
+                        solver="sgd", learning_rate="constant",
+                        learning_rate_init=w.rate * (1 - w.beta), momentum=w.beta,
+                        nesterovs_momentum=False, alpha=0.0,
+                        batch_size=w.mini_batch_size, shuffle=True)
+    classes = np.array([0, 1])
+
+    def run(k):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(k):
+                clf.partial_fit(w.X_rows, w.labels, classes=classes)
+    run(1)
+    L = len(w.dims) - 1
+    for l in range(1, L + 1):  # in place: its optimizer holds these very arrays
+        clf.coefs_[l - 1][...] = w.parameters[f"W{l}"].T
+        clf.intercepts_[l - 1][...] = w.parameters[f"b{l}"].ravel()
+    velocities = getattr(getattr(clf, "_optimizer", None), "velocities", None)
+    if velocities is not None:
+        for v in velocities:
+            v[...] = 0
+        run.train = run  # the same start only when the velocities could be reset
+    run.parameters = lambda: _parameters_from_rows(clf.coefs_, clf.intercepts_)
+    return run
+
+
+MOMENTUM_EPOCH_IMPLEMENTATIONS = [
+    ("cnn_core Gram", cnn_core_momentum_epoch("cython", gram=True)),
+    ("cnn_core compiled", cnn_core_momentum_epoch("cython", gram=False)),
+    ("cnn_core numpy Gram", cnn_core_momentum_epoch("numpy", gram=True)),
+    ("cnn_core numpy", cnn_core_momentum_epoch("numpy", gram=False)),
+    ("JAX jit", jax_momentum_epoch),
+    ("PyTorch eager", torch_momentum_epoch),
+    ("sklearn MLP", sklearn_momentum_epoch),
+    ("G", gemm_floor),
+]
+
+
 IMPLEMENTATIONS = [
     ("cnn_core compiled", cnn_core_compiled),
     ("cnn_core Gram", cnn_core_gram),
@@ -559,26 +925,31 @@ def _block_size(run, target_seconds):
 def measure(workload, repeats, target_seconds):
     """Median seconds per iteration (or epoch) of each available implementation, and
     the reasons of those that say why they are not available."""
-    runners, unavailable = {}, {}
+    built, unavailable = {}, {}
     for name, factory in workload.implementations():
         run = factory(workload)
         if isinstance(run, str):
             unavailable[name] = run
         elif run is not None:
-            run(1)  # warm-up
-            runners[name] = (run, _block_size(run, target_seconds))
+            built[name] = run
+    checks = workload.check(built)  # from the common start, before any warm-up
+    runners = {}
+    for name, run in built.items():
+        run(1)  # warm-up
+        runners[name] = (run, _block_size(run, target_seconds))
     samples = {name: [] for name in runners}
     for _ in range(repeats):
         for name, (run, k) in runners.items():
             time.sleep(SETTLE_SECONDS)
             start = time.perf_counter()
             run(k)
-            samples[name].append((time.perf_counter() - start) / k)
+            per_call = getattr(run, "epochs_per_call", 1)
+            samples[name].append((time.perf_counter() - start) / (k * per_call))
     times = {name: statistics.median(values) for name, values in samples.items()}
     for name, (run, _) in runners.items():
         if hasattr(run, "setup_seconds"):
             times[name] += run.setup_seconds / AMORTISE_OVER
-    return times, unavailable
+    return times, unavailable, checks
 
 
 def peak_gemm_rate(dtype, size=2048, repeats=5):
@@ -620,11 +991,29 @@ def machine_facts():
     return facts
 
 
+def print_checks(checks):
+    """W6's lines under its table: the Gram rows' one-time and sync seconds, the parity."""
+    print("  * the standard path's flops over the row's time (the Gram path computes "
+          "fewer)")
+    every = checks["gram_sync_every"]
+    for name, seconds in checks["one_time_seconds"].items():
+        print(f"  {name}: one-time set-up (building the trainer: K = X^T X, P0 = W1 X) "
+              f"{seconds:.3e} s, in no row; sync (W1 and its velocity) "
+              f"{checks['sync_seconds'][name]:.3e} s, in the row once per {every} epochs")
+    parity = checks["parity_max_relative_difference"]
+    if parity:
+        print(f"  parity after {checks['parity_epochs']} epochs from the same start and "
+              f"permutations, max |dp - dp_ref| / max |dp_ref| over the parameter arrays "
+              f"(dp: the change from the start; ref: {checks['parity_reference']}):")
+        print("    " + ", ".join(f"{name} {value:.1e}" for name, value in parity.items()))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--block-seconds", type=float, default=0.2,
-                        help="length of one timed block (default 0.2 s)")
+                        help="length of one timed block (default 0.2 s; W6's are half "
+                             "as long)")
     parser.add_argument("--json", default=os.path.join(HERE, "results.json"))
     parser.add_argument("--only", default="", help="comma-separated workload names")
     args = parser.parse_args(argv)
@@ -639,15 +1028,20 @@ def main(argv=None):
     for workload in make_workloads():
         if wanted and workload.name not in wanted and workload.name.split("-")[0] not in wanted:
             continue
-        times, unavailable = measure(workload, args.repeats, args.block_seconds)
-        base = times.get("cnn_core compiled")
+        if isinstance(workload, SkippedWorkload):
+            print(f"\n{workload.name}: skipped: {workload.reason}")
+            results["workloads"][workload.name] = {"skipped": workload.reason}
+            continue
+        times, unavailable, checks = measure(workload, args.repeats,
+                                             args.block_seconds * workload.block_scale)
+        base = times.get(workload.base_row)
         floor = times.get("G")
         flops = workload.flops()
         at_peak = flops / (peaks[np.dtype(workload.dtype).name] * 1e9)
         print(f"\n{workload.name}: {workload.description}; {flops / 1e6:.3g} MFLOP per "
               f"{workload.flops_per}")
-        print(f"  {'implementation':<20} {'s/' + workload.unit:>12} {'/ compiled':>11} "
-              f"{'/ G':>8} {'GFLOP/s':>8} {'/ peak':>8}")
+        print(f"  {'implementation':<20} {'s/' + workload.unit:>12} "
+              f"{'/ ' + workload.base_label:>11} {'/ G':>8} {'GFLOP/s':>8} {'/ peak':>8}")
         for name, _ in workload.implementations():
             if name in unavailable:
                 print(f"  {name:<20} {unavailable[name]}")
@@ -656,8 +1050,13 @@ def main(argv=None):
             seconds = times[name]
             vs_base = f"{seconds / base:10.2f}x" if base else "-"
             vs_floor = f"{seconds / floor:7.2f}x" if floor else "-"
-            print(f"  {name:<20} {seconds:12.3e} {vs_base:>11} {vs_floor:>8} "
-                  f"{flops / seconds / 1e9:8.1f} {seconds / at_peak:7.2f}x")
+            if name in workload.equivalent_flops_rows:
+                rates = f"{flops / seconds / 1e9:7.1f}* {'-':>8}"
+            else:
+                rates = f"{flops / seconds / 1e9:8.1f} {seconds / at_peak:7.2f}x"
+            print(f"  {name:<20} {seconds:12.3e} {vs_base:>11} {vs_floor:>8} {rates}")
+        if checks:
+            print_checks(checks)
         runs = whole_runs(workload)
         if runs:
             print(f"  whole {AMORTISE_OVER}-iteration run, compiled: standard "
@@ -669,6 +1068,7 @@ def main(argv=None):
                                                "whole_run_seconds": runs}
         if unavailable:
             results["workloads"][workload.name]["unavailable"] = unavailable
+        results["workloads"][workload.name].update(checks)
     with open(args.json, "w") as fh:
         json.dump(results, fh, indent=2)
     print(f"\nwrote {args.json}")
