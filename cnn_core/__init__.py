@@ -30,8 +30,8 @@ from cnn_core._backend import (
     set_backend,
     use_backend,
 )
-from cnn_core import (activations, datasets, deep, improving, logistic, plotting, preprocessing,
-                      shallow, training)
+from cnn_core import (activations, conv, datasets, deep, improving, logistic, plotting,
+                      preprocessing, shallow, training)
 
 __version__ = "0.1.0"
 
@@ -55,6 +55,7 @@ __all__ = [
     "set_backend",
     "use_backend",
     "activations",
+    "conv",
     "datasets",
     "deep",
     "improving",
