@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from cnn_core import _backend, _ops, activations, deep, improving, logistic, shallow, training
-from cnn_core import conv  # the fourth course's layers, entries at the end
+from cnn_core import conv, convnet  # the fourth course's layers, entries at the end
 
 from . import ops, optimizers
 from .conv import conv_layer, pool_layer
@@ -542,6 +542,54 @@ REGISTRY += [
     _pool_entry("average", 2, 6, 7, 3, f=2, stride=2),
     _pool_entry("average", 2, 5, 6, 2, f=3, stride=1),
 ]
+
+
+# The small convolutional network (cnn_core.convnet): conv -> ReLU -> max pool -> conv ->
+# ReLU -> max pool -> flatten -> softmax, the mean cross-entropy over m = 3 examples.
+
+_CONVNET_HPARAMETERS = {"conv": {"stride": 1, "pad": 1}, "pool": {"stride": 2, "f": 2}}
+
+
+def _convnet_sample(rng):
+    m, K = 3, 4
+    params = convnet.initialize_parameters((6, 6, 2), ((3, 3), (2, 4)), K,
+                                           hparameters=_CONVNET_HPARAMETERS)
+    # Biases away from zero and drawn weights: no ReLU input at 0, no tied maximum
+    # among the units that pass a gradient.
+    for key in params:
+        params[key] = (rng.standard_normal(params[key].shape)
+                       * (0.5 if key.startswith("W") else 0.1))
+    classes = rng.integers(0, K, m)
+    return {**params, "X": rng.standard_normal((m, 6, 6, 2)),
+            "Y": np.eye(K)[:, classes], "m": m}
+
+
+def _convnet_analytic(inputs, backend):
+    params = {key: inputs[key] for key in convnet.PARAMETER_KEYS}
+    AL, caches = convnet.forward_propagation(inputs["X"], params, _CONVNET_HPARAMETERS,
+                                             backend=backend)
+    grads = convnet.backward_propagation(AL, inputs["Y"], caches, backend=backend)
+    return {key: grads["d" + key] for key in convnet.PARAMETER_KEYS}
+
+
+def _convnet_cost(a):
+    conv_hp, pool_hp = _CONVNET_HPARAMETERS["conv"], _CONVNET_HPARAMETERS["pool"]
+    A = a["X"]
+    for l in (1, 2):
+        Z = conv_layer(A, a[f"W{l}"], a[f"b{l}"], conv_hp["stride"], conv_hp["pad"])
+        A = pool_layer(jnp.maximum(Z, 0), pool_hp["f"], pool_hp["stride"], "max")
+    F = A.reshape(A.shape[0], -1).T
+    Z3 = a["W3"] @ F + a["b3"]
+    shifted = Z3 - Z3.max(axis=0, keepdims=True)
+    log_softmax = shifted - jnp.log(jnp.sum(jnp.exp(shifted), axis=0, keepdims=True))
+    return -jnp.sum(a["Y"] * log_softmax) / A.shape[0]
+
+
+REGISTRY.append(Entry(
+    name="convnet.backward_propagation", targets=(convnet.backward_propagation,),
+    sample=_convnet_sample, analytic=_convnet_analytic, scalar=_convnet_cost,
+    wrt=convnet.PARAMETER_KEYS, weights=("W1", "W2", "W3"), biases=("b1", "b2", "b3"),
+))
 
 
 def sample_inputs(entry, seed=0, dtype=np.float64):

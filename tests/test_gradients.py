@@ -18,7 +18,7 @@ from hypothesis import strategies as st  # noqa: E402
 from cnn_core import reference  # noqa: E402  (turns on float64 in JAX)
 from cnn_core.reference.registry import REGISTRY, TOLERANCE, sample_inputs  # noqa: E402
 
-from cnn_core import (_backend, _ops, activations, conv, deep, improving,  # noqa: E402
+from cnn_core import (_backend, _ops, activations, conv, convnet, deep, improving,  # noqa: E402
                       logistic, shallow, training)
 from cnn_core.verify import relative_difference  # noqa: E402
 
@@ -101,7 +101,8 @@ def _registered_targets():
 
 def _backward_callables():
     found = {}
-    for module in (activations, deep, shallow, logistic, _ops, training, improving, conv):
+    for module in (activations, deep, shallow, logistic, _ops, training, improving, conv,
+                   convnet):
         for attr, value in vars(module).items():
             if attr.startswith("_") or not inspect.isfunction(value):
                 continue
