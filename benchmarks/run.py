@@ -32,6 +32,22 @@ Workloads:
         saying why, without them), 12288-20-7-5-1 relu/sigmoid, momentum (beta 0.9,
         rate 0.0075), one epoch of shuffled mini-batches of 64 (3 of 64 and one of 17),
         float64 and float32
+    W7  one layer of the course's convolutional network, forward + backward, on a batch
+        of 64 random normal images 64x64x3, float64 and float32 (W7-conv1-f64 ...
+        W7-pool2-f32): conv 3x3x3x8 pad 1 stride 1, max pool f=8 stride 8, conv
+        3x3x8x16 pad 1 stride 1 on pool1's 8x8x8, max pool f=4 stride 4; the unit is one
+        call (forward, then backward from a given output gradient)
+
+On W7 the rows are cnn_core compiled and numpy (``cnn_core.conv``'s four functions
+with ``backend=``), PyTorch eager (``F.conv2d``/``F.max_pool2d`` and
+``torch.autograd.grad`` for the input, weight and bias gradients; channels-last, the
+NHWC arrays viewed as NCHW, and a second row on NCHW copies made outside the timing),
+JAX (``jax.jit`` of the forward and ``jax.vjp`` of ``cnn_core.reference.conv``'s layer)
+and the course's loops (tests/_course_loops.py: float64 whatever the row's dtype, one
+call, without warm-up, on the first 1 (conv1), 8 (pool1, conv2) or 64 (pool2)
+examples, scaled to 64). GFLOP/s counts the convolution's ``Z``, ``dA_prev`` and ``dW``
+multiply-adds; no G row. Before the timing every row's outputs are compared with the
+compiled row's (the largest ``max |x - x_ref| / max |x_ref|``, printed under the table).
 
 On W2 and W3 (more features than examples) "cnn_core Gram" is the compiled trainer on
 the Gram path, its one-time set-up spread over 2500 iterations; the whole
@@ -301,6 +317,9 @@ def make_workloads():
                 f"W5-{suffix}", f"digits epoch 64-64-10 relu/softmax, Adam, batches of "
                 f"{DIGITS_BATCH}, m={m}, {np.dtype(dtype).name}", X_digits, y_digits,
                 [64, 64, 10], "relu", DIGITS_RATE, DIGITS_BATCH, dtype=dtype))
+    for dtype in (np.float64, np.float32):
+        for layer in LAYERS:
+            workloads.append(LayerWorkload(layer, dtype))
     if cat_source != "real cat images":
         workloads.append(SkippedWorkload(
             "W6", "the course's cat images are needed: set CNN_CORE_DATA_DIR to the folder "
@@ -362,7 +381,8 @@ def cnn_core_gram(w):
 
 def whole_runs(w, iterations=AMORTISE_OVER):
     """Seconds for the whole course schedule on each path, cost recorded every 100."""
-    if not cnn_core.HAVE_EXTENSION or w.X.shape[0] <= w.X.shape[1] or w.unit != "iteration":
+    if (not cnn_core.HAVE_EXTENSION or w.unit != "iteration" or not hasattr(w, "X")
+            or w.X.shape[0] <= w.X.shape[1]):
         return {}
     seconds = {}
     for label, gram in (("standard", False), ("Gram", True)):
@@ -905,6 +925,241 @@ IMPLEMENTATIONS = [
     ("G", gemm_floor),
 ]
 
+# ---------------------------------------------------------------------------------------
+# W7: one convolution or pooling layer, forward + backward, at the course's sizes.
+# ---------------------------------------------------------------------------------------
+
+#: The course's network on a batch of 64 images 64x64x3: (name, kind, input shape,
+#: hyper-parameters, n_C for a convolution); the second conv reads pool1's 8x8x8.
+#: ``course_batch`` is the sub-batch the course's loops run on (their time is scaled
+#: to the 64 images): the full batch of conv1 would take about a minute per call.
+LAYER_BATCH = 64
+LAYERS = [
+    ("conv1", "conv", (LAYER_BATCH, 64, 64, 3), {"f": 3, "stride": 1, "pad": 1}, 8, 1),
+    ("pool1", "pool", (LAYER_BATCH, 64, 64, 8), {"f": 8, "stride": 8}, None, 8),
+    ("conv2", "conv", (LAYER_BATCH, 8, 8, 8), {"f": 3, "stride": 1, "pad": 1}, 16, 8),
+    ("pool2", "pool", (LAYER_BATCH, 8, 8, 16), {"f": 4, "stride": 4}, None, 64),
+]
+
+
+class LayerWorkload(Workload):
+    """One layer's forward and backward pass on random normal data (W7): a convolution
+    (``Z`` and ``dA_prev, dW, db`` from a given ``dZ``) or a max pooling (``A`` and
+    ``dA_prev`` from a given ``dA``). No G row: the flops are the convolution's
+    multiply-adds, ``2 m n_H n_W n_C f^2 n_C_prev`` for each of ``Z``, ``dA_prev`` and
+    ``dW`` (pooling: none counted)."""
+
+    unit, flops_per = "call", "forward + backward"
+    block_scale = 0.5
+    settle_seconds = 0.15
+
+    def __init__(self, layer, dtype):
+        name, kind, shape, hp, n_C, course_batch = layer
+        self.kind, self.hp, self.dtype, self.course_batch = kind, dict(hp), dtype, course_batch
+        self.scaled_note = {"course loops": f"  (one call on {course_batch} of {shape[0]} "
+                                             f"examples, x{shape[0] / course_batch:g}; "
+                                             f"float64)"}
+        self.name = f"W7-{name}-{'f64' if dtype == np.float64 else 'f32'}"
+        rng = np.random.default_rng(7)
+        self.A = rng.standard_normal(shape).astype(dtype)
+        f = hp["f"]
+        if kind == "conv":
+            p, s = hp["pad"], hp["stride"]
+            self.W = rng.standard_normal((f, f, shape[3], n_C)).astype(dtype)
+            self.b = rng.standard_normal((1, 1, 1, n_C)).astype(dtype)
+            n_H = (shape[1] - f + 2 * p) // s + 1
+            n_W = (shape[2] - f + 2 * p) // s + 1
+            out = (shape[0], n_H, n_W, n_C)
+            what = (f"conv {f}x{f}x{shape[3]}x{n_C} pad {p} stride {s} on {shape[0]} x "
+                    f"{shape[1]}x{shape[2]}x{shape[3]}")
+        else:
+            s = hp["stride"]
+            out = (shape[0], (shape[1] - f) // s + 1, (shape[2] - f) // s + 1, shape[3])
+            what = f"max pool f={f} stride {s} on {shape[0]} x {shape[1]}x{shape[2]}x{shape[3]}"
+        self.out_shape = out
+        self.dZ = rng.standard_normal(out).astype(dtype)
+        self.description = f"{what}, forward + backward, {np.dtype(dtype).name}"
+
+    def flops(self):
+        if self.kind != "conv":
+            return None
+        m, n_H, n_W, n_C = self.out_shape
+        f, n_C_prev = self.W.shape[0], self.W.shape[2]
+        return 3 * 2 * m * n_H * n_W * n_C * f * f * n_C_prev
+
+    def implementations(self):
+        return LAYER_IMPLEMENTATIONS
+
+    def check(self, runners):
+        """Each row's outputs against the compiled row's, once, before the timing:
+        the largest ``max |x - x_ref| / max |x_ref|`` over the returned arrays (not the
+        course's loops: tests/test_conv.py compares them)."""
+        ref = runners.get(self.base_row)
+        if ref is None or not hasattr(ref, "outputs"):
+            return {}
+        expected = [np.asarray(x, np.float64) for x in ref.outputs()]
+        diffs = {}
+        for name, run in runners.items():
+            if name == self.base_row or not hasattr(run, "outputs"):
+                continue
+            pairs = zip((np.asarray(x, np.float64) for x in run.outputs()), expected)
+            diffs[name] = max(float(np.max(np.abs(g - e)) / max(np.max(np.abs(e)), 1e-300))
+                              for g, e in pairs)
+        return {"max_relative_difference_to_compiled": diffs}
+
+
+def _repeat(once):
+    def run(k):
+        for _ in range(k):
+            once()
+    run.outputs = once
+    return run
+
+
+def layer_cnn_core(backend):
+    def factory(w):
+        from cnn_core import conv
+        if backend == "cython" and not cnn_core.HAVE_EXTENSION:
+            return None
+        if w.kind == "conv":
+            def once():
+                Z, cache = conv.conv_forward(w.A, w.W, w.b, w.hp, backend=backend)
+                return (Z,) + tuple(conv.conv_backward(w.dZ, cache, backend=backend))
+        else:
+            def once():
+                A, cache = conv.pool_forward(w.A, w.hp, "max", backend=backend)
+                return A, conv.pool_backward(w.dZ, cache, "max", backend=backend)
+        return _repeat(once)
+    return factory
+
+
+def layer_torch(channels_last):
+    """``F.conv2d`` / ``F.max_pool2d``, then ``torch.autograd.grad`` of the given output
+    gradient for the input, the weights and the bias. Channels-last: the NHWC arrays
+    viewed as NCHW (no copy), the weights in ``torch.channels_last``; otherwise (the
+    "NCHW" row) input, gradient and weights copied to contiguous NCHW once, outside the
+    timing (torch's float64 convolution is far slower channels-last, on this build)."""
+    def factory(w):
+        try:
+            import torch
+        except ImportError:
+            return None
+        return _layer_torch(w, torch, channels_last)
+    return factory
+
+
+def _layer_torch(w, torch, channels_last):
+    import torch.nn.functional as F
+    A = torch.from_numpy(w.A).permute(0, 3, 1, 2)
+    dZ = torch.from_numpy(w.dZ).permute(0, 3, 1, 2)
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    if not channels_last:
+        A, dZ = A.contiguous(), dZ.contiguous()
+    back = lambda t: t.permute(0, 2, 3, 1).numpy()  # noqa: E731
+    if w.kind == "conv":
+        Wt = torch.from_numpy(np.ascontiguousarray(w.W.transpose(3, 2, 0, 1))).to(
+            memory_format=layout).requires_grad_(True)
+        bt = torch.from_numpy(w.b.reshape(-1).copy()).requires_grad_(True)
+        A.requires_grad_(True)
+        s, p = w.hp["stride"], w.hp["pad"]
+
+        def once():
+            Z = F.conv2d(A, Wt, bt, stride=s, padding=p)
+            dA, dW, db = torch.autograd.grad(Z, (A, Wt, bt), dZ)
+            return (back(Z.detach()), back(dA), dW.permute(2, 3, 1, 0).numpy(),
+                    db.numpy().reshape(1, 1, 1, -1))
+    else:
+        A.requires_grad_(True)
+        f, s = w.hp["f"], w.hp["stride"]
+
+        def once():
+            Z = F.max_pool2d(A, f, s)
+            (dA,) = torch.autograd.grad(Z, (A,), dZ)
+            return back(Z.detach()), back(dA)
+    return _repeat(once)
+
+
+def layer_jax(w):
+    """``jax.jit`` of the forward and ``jax.vjp`` of ``cnn_core.reference.conv``'s
+    ``conv_layer`` (pooling: its ``pool_layer``'s ``reduce_window`` restated, below),
+    compiled in the warm-up, outside the timing."""
+    try:
+        import jax
+        import jax.numpy as jnp
+        from cnn_core.reference import conv as reference_conv
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    if w.kind == "conv":
+        s, p = w.hp["stride"], w.hp["pad"]
+        layer = lambda a, W, b: reference_conv.conv_layer(a, W, b, s, p)  # noqa: E731
+        args = (w.A, w.W, w.b)
+    else:
+        f, s = w.hp["f"], w.hp["stride"]
+        init = np.array(-np.inf, dtype=w.dtype)
+
+        def layer(a):
+            # reference_conv.pool_layer(a, f, s, "max") with a NumPy init: its
+            # jnp.array(-inf) is a tracer under jax.jit, and reduce_window then falls
+            # to its generic form, which has no reverse-mode rule (jax 0.10).
+            return jax.lax.reduce_window(a, init, jax.lax.max, (1, f, f, 1),
+                                         (1, s, s, 1), "VALID")
+        args = (w.A,)
+
+    @jax.jit
+    def step(args, dZ):
+        Z, pullback = jax.vjp(layer, *args)
+        return (Z,) + tuple(pullback(dZ))
+    args = tuple(jnp.asarray(x) for x in args)
+    dZ = jnp.asarray(w.dZ)
+    once = lambda: jax.block_until_ready(step(args, dZ))  # noqa: E731
+    return _repeat(once)
+
+
+def layer_course_loops(w):
+    """The course's four loops (tests/_course_loops.py), float64 whatever the row's
+    dtype, on the first ``course_batch`` examples, timed once (one call, no warm-up)
+    and scaled to the batch of 64."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(HERE), "tests", "_course_loops.py")
+    if not os.path.exists(path):
+        return "n/a (tests/_course_loops.py not found)"
+    spec = importlib.util.spec_from_file_location("_course_loops", path)
+    loops = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loops)
+    k = w.course_batch
+    A, dZ = w.A[:k], w.dZ[:k]
+    if w.kind == "conv":
+        hp = {"stride": w.hp["stride"], "pad": w.hp["pad"]}
+
+        def once():
+            Z = loops.conv_forward(A, w.W, w.b, hp)
+            return (Z,) + tuple(loops.conv_backward(dZ, A, w.W, hp))
+    else:
+        hp = {"f": w.hp["f"], "stride": w.hp["stride"]}
+
+        def once():
+            return loops.pool_forward(A, hp, "max"), loops.pool_backward(dZ, A, hp, "max")
+
+    def run(n):
+        for _ in range(n):
+            once()
+    run.once = True
+    run.sub_batch = k
+    run.epochs_per_call = k / LAYER_BATCH  # time / (k / 64): scaled to the full batch
+    return run
+
+
+LAYER_IMPLEMENTATIONS = [
+    ("cnn_core compiled", layer_cnn_core("cython")),
+    ("cnn_core numpy", layer_cnn_core("numpy")),
+    ("PyTorch NHWC", layer_torch(channels_last=True)),
+    ("PyTorch NCHW", layer_torch(channels_last=False)),
+    ("JAX jit", layer_jax),
+    ("course loops", layer_course_loops),
+]
+
+
 #: Seconds to wait before each timed block: BLAS thread pools spin for a while after a
 #: call, and a pool left spinning by the previous implementation would slow the next.
 SETTLE_SECONDS = 0.3
@@ -935,12 +1190,18 @@ def measure(workload, repeats, target_seconds):
     checks = workload.check(built)  # from the common start, before any warm-up
     runners = {}
     for name, run in built.items():
+        if getattr(run, "once", False):  # too slow to repeat: one call, no warm-up
+            runners[name] = (run, 1)
+            continue
         run(1)  # warm-up
         runners[name] = (run, _block_size(run, target_seconds))
     samples = {name: [] for name in runners}
-    for _ in range(repeats):
+    settle = getattr(workload, "settle_seconds", SETTLE_SECONDS)
+    for repeat in range(repeats):
         for name, (run, k) in runners.items():
-            time.sleep(SETTLE_SECONDS)
+            if repeat and getattr(run, "once", False):
+                continue
+            time.sleep(settle)
             start = time.perf_counter()
             run(k)
             per_call = getattr(run, "epochs_per_call", 1)
@@ -1037,9 +1298,10 @@ def main(argv=None):
         base = times.get(workload.base_row)
         floor = times.get("G")
         flops = workload.flops()
-        at_peak = flops / (peaks[np.dtype(workload.dtype).name] * 1e9)
-        print(f"\n{workload.name}: {workload.description}; {flops / 1e6:.3g} MFLOP per "
-              f"{workload.flops_per}")
+        at_peak = flops / (peaks[np.dtype(workload.dtype).name] * 1e9) if flops else None
+        counted = (f"{flops / 1e6:.3g} MFLOP per {workload.flops_per}" if flops
+                   else "no flops counted")
+        print(f"\n{workload.name}: {workload.description}; {counted}")
         print(f"  {'implementation':<20} {'s/' + workload.unit:>12} "
               f"{'/ ' + workload.base_label:>11} {'/ G':>8} {'GFLOP/s':>8} {'/ peak':>8}")
         for name, _ in workload.implementations():
@@ -1050,12 +1312,19 @@ def main(argv=None):
             seconds = times[name]
             vs_base = f"{seconds / base:10.2f}x" if base else "-"
             vs_floor = f"{seconds / floor:7.2f}x" if floor else "-"
-            if name in workload.equivalent_flops_rows:
+            if not flops:
+                rates = f"{'-':>8} {'-':>8}"
+            elif name in workload.equivalent_flops_rows:
                 rates = f"{flops / seconds / 1e9:7.1f}* {'-':>8}"
             else:
                 rates = f"{flops / seconds / 1e9:8.1f} {seconds / at_peak:7.2f}x"
-            print(f"  {name:<20} {seconds:12.3e} {vs_base:>11} {vs_floor:>8} {rates}")
-        if checks:
+            scaled = getattr(workload, "scaled_note", {}).get(name, "")
+            print(f"  {name:<20} {seconds:12.3e} {vs_base:>11} {vs_floor:>8} {rates}{scaled}")
+        if checks and "max_relative_difference_to_compiled" in checks:
+            print("  max |x - x_compiled| / max |x_compiled| over the outputs: " + ", ".join(
+                f"{name} {value:.1e}"
+                for name, value in checks["max_relative_difference_to_compiled"].items()))
+        elif checks:
             print_checks(checks)
         runs = whole_runs(workload)
         if runs:
