@@ -1081,8 +1081,7 @@ def _layer_torch(w, torch, channels_last):
 
 def layer_jax(w):
     """``jax.jit`` of the forward and ``jax.vjp`` of ``cnn_core.reference.conv``'s
-    ``conv_layer`` (pooling: its ``pool_layer``'s ``reduce_window`` restated, below),
-    compiled in the warm-up, outside the timing."""
+    ``conv_layer`` or ``pool_layer``, compiled in the warm-up, outside the timing."""
     try:
         import jax
         import jax.numpy as jnp
@@ -1096,14 +1095,7 @@ def layer_jax(w):
         args = (w.A, w.W, w.b)
     else:
         f, s = w.hp["f"], w.hp["stride"]
-        init = np.array(-np.inf, dtype=w.dtype)
-
-        def layer(a):
-            # reference_conv.pool_layer(a, f, s, "max") with a NumPy init: its
-            # jnp.array(-inf) is a tracer under jax.jit, and reduce_window then falls
-            # to its generic form, which has no reverse-mode rule (jax 0.10).
-            return jax.lax.reduce_window(a, init, jax.lax.max, (1, f, f, 1),
-                                         (1, s, s, 1), "VALID")
+        layer = lambda a: reference_conv.pool_layer(a, f, s, "max")  # noqa: E731
         args = (w.A,)
 
     @jax.jit

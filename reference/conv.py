@@ -8,6 +8,7 @@ derived by hand: the gradients come from JAX's rules for ``conv_general_dilated`
 """
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def conv_layer(A_prev, W, b, stride, pad):
@@ -34,10 +35,12 @@ def pool_layer(A_prev, f, stride, mode):
     (``"average"``) of every ``f`` by ``f`` window of each channel, ``stride`` apart,
     without padding ("VALID")."""
     window, strides = (1, f, f, 1), (1, stride, stride, 1)
+    # Python scalars as the initial values: concrete even under jax.jit, so that JAX
+    # recognises the max and the sum and differentiates them (an initial value made
+    # with jnp.array is a tracer under jit, and the generic reduce_window it then
+    # takes cannot be linearised).
     if mode == "max":
-        init = jnp.array(-jnp.inf, dtype=A_prev.dtype)
-        return jax.lax.reduce_window(A_prev, init, jax.lax.max, window, strides, "VALID")
+        return jax.lax.reduce_window(A_prev, -np.inf, jax.lax.max, window, strides, "VALID")
     if mode == "average":
-        zero = jnp.array(0, dtype=A_prev.dtype)
-        return jax.lax.reduce_window(A_prev, zero, jax.lax.add, window, strides, "VALID") / (f * f)
+        return jax.lax.reduce_window(A_prev, 0.0, jax.lax.add, window, strides, "VALID") / (f * f)
     raise ValueError(f"mode must be 'max' or 'average'; got {mode!r}")

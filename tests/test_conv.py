@@ -586,3 +586,22 @@ def test_the_jax_reference_survives_a_geometry_that_aborts_xla():
                             timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert float(result.stdout.strip().splitlines()[-1]) < 1e-12
+
+
+@pytest.mark.parametrize("mode", ["max", "average"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_jax_pooling_reference_differentiates_under_jit(reference, mode, dtype):
+    """The reference pools are also the benchmark's JAX rows, under jax.jit: the jitted
+    gradient equals cnn_core's backward, in the input's dtype."""
+    import jax
+
+    rng = np.random.default_rng(3)
+    A_prev = rng.standard_normal((2, 6, 6, 3)).astype(dtype)
+    hparameters = {"stride": 2, "f": 2}
+    A, cache = conv.pool_forward(A_prev, hparameters, mode, backend="numpy")
+    dA = rng.standard_normal(A.shape).astype(dtype)
+    grad = jax.jit(jax.grad(lambda X: (reference.conv.pool_layer(X, 2, 2, mode) * dA).sum()))
+    got = np.asarray(grad(A_prev))
+    assert got.dtype == dtype
+    want = conv.pool_backward(dA, cache, mode, backend="numpy")
+    assert relative_difference(got, want) <= reference.TOLERANCE[np.dtype(dtype)]
