@@ -52,6 +52,8 @@ import operator
 
 import numpy as np
 
+from cnn_core._kernel_args import check_blas_range, common_dtype, output_buffer
+
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
@@ -59,7 +61,6 @@ from cnn_core._blas cimport BLAS_INT_MAX, rowmajor_gemm
 
 __all__ = ["conv_backward", "conv_forward", "pool_backward", "pool_forward"]
 
-_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 cdef enum:
     # Channels per vector of the direct loops (_conv.h): eight doubles are one AVX-512
@@ -531,23 +532,6 @@ cdef void pool_backward_raw(const floating* dA, const floating* A_prev, Py_ssize
 # Argument checks, with the GIL held.
 # ---------------------------------------------------------------------------------------
 
-def _common_dtype(**arrays):
-    """The float dtype every array shares; TypeError naming the first that differs."""
-    dtype = None
-    first = None
-    for name, arr in arrays.items():
-        if not isinstance(arr, np.ndarray):
-            raise TypeError(f"{name} must be a NumPy array; got {type(arr).__name__}")
-        if arr.dtype not in _FLOAT_DTYPES:
-            raise TypeError(f"{name} must be float64 or float32; got {arr.dtype}")
-        if dtype is None:
-            dtype, first = arr.dtype, name
-        elif arr.dtype != dtype:
-            raise TypeError(f"{name} has dtype {arr.dtype} but {first} has {dtype}: "
-                            "the arrays of one call share a dtype")
-    return dtype
-
-
 def _integer(name, value, minimum):
     """``value`` as a Python int >= minimum: an int or NumPy integer, not a bool."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
@@ -578,32 +562,6 @@ def _check_shape(name, arr, shape, meaning):
         raise ValueError(f"{name} must have shape {meaning} = {shape}; got {arr.shape}")
 
 
-def _check_range(**sizes):
-    for name, value in sizes.items():
-        if value > BLAS_INT_MAX:
-            raise ValueError(f"{name} = {value} exceeds the BLAS integer range "
-                             f"(at most {BLAS_INT_MAX})")
-
-
-def _output(name, arr, shape, dtype, meaning, inputs):
-    """The output buffer: a new array when None, else ``arr`` once checked."""
-    if arr is None:
-        return np.empty(shape, dtype=dtype)
-    if not isinstance(arr, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array or None; got {type(arr).__name__}")
-    if arr.dtype != dtype:
-        raise TypeError(f"{name} must have the inputs' dtype {dtype}; got {arr.dtype}")
-    _check_shape(name, arr, shape, meaning)
-    if not arr.flags.c_contiguous:
-        raise ValueError(f"{name} must be C-contiguous; got strides {arr.strides}")
-    if not arr.flags.writeable:
-        raise ValueError(f"{name} must be writeable")
-    for other_name, other in inputs.items():
-        if other is not None and np.may_share_memory(arr, other):
-            raise ValueError(f"{name} must not overlap {other_name}")
-    return arr
-
-
 def _conv_geometry(A_prev, W, b, stride, pad):
     """Checks shared by conv_forward and conv_backward; returns the small parameters
     made contiguous and the sizes ``(m, H, Wd, C, f, N, Ho, Wo, stride, pad)``."""
@@ -630,11 +588,11 @@ def _conv_geometry(A_prev, W, b, stride, pad):
         raise ValueError(f"the filter size f = {f} (W.shape[0]) exceeds the padded input "
                          f"{Hp} x {Wp} (n_H_prev + 2 pad, n_W_prev + 2 pad)")
     Ho, Wo = (Hp - f) // stride + 1, (Wp - f) // stride + 1
-    _check_range(**{"the padded image size (n_H_prev + 2 pad)(n_W_prev + 2 pad) n_C_prev":
-                    Hp * Wp * C,
-                    "the number of output pixels m n_H n_W": m * Ho * Wo,
-                    "the window size f f n_C_prev": f * f * C,
-                    "n_C": N})
+    check_blas_range(BLAS_INT_MAX, **{
+        "the padded image size (n_H_prev + 2 pad)(n_W_prev + 2 pad) n_C_prev": Hp * Wp * C,
+        "the number of output pixels m n_H n_W": m * Ho * Wo,
+        "the window size f f n_C_prev": f * f * C,
+        "n_C": N})
     # A stride past the padded size gives one output per axis, as any such stride does.
     stride = min(stride, max(Hp, Wp))
     W = np.ascontiguousarray(W)
@@ -686,10 +644,10 @@ def conv_forward(A_prev, W, b, stride, pad, *, Z=None):
         Z, ``(m, n_H, n_W, n_C)`` with ``n_H = (n_H_prev + 2 pad - f) // stride + 1``
         and ``n_W`` alike.
     """
-    dtype = _common_dtype(A_prev=A_prev, W=W, b=b)
+    dtype = common_dtype(A_prev=A_prev, W=W, b=b)
     W, b, geometry = _conv_geometry(A_prev, W, b, stride, pad)
     m, H, Wd, C, f, N, Ho, Wo, stride, pad = geometry
-    Z = _output("Z", Z, (m, Ho, Wo, N), dtype, "(m, n_H, n_W, n_C)",
+    Z = output_buffer("Z", Z, (m, Ho, Wo, N), dtype, "(m, n_H, n_W, n_C)",
                 {"A_prev": A_prev, "W": W, "b": b})
     if dtype == np.float64:
         _conv_forward[double](A_prev, W, b, stride, pad, Z, _variant())
@@ -731,7 +689,7 @@ def conv_backward(dZ, A_prev, W, stride, pad, *, need_dA_prev=True, dA_prev=None
     Returns:
         ``(dA_prev, dW, db)``, with dA_prev None unless ``need_dA_prev``.
     """
-    dtype = _common_dtype(dZ=dZ, A_prev=A_prev, W=W)
+    dtype = common_dtype(dZ=dZ, A_prev=A_prev, W=W)
     W, _, geometry = _conv_geometry(A_prev, W, None, stride, pad)
     m, H, Wd, C, f, N, Ho, Wo, stride, pad = geometry
     if dZ.ndim != 4:
@@ -741,13 +699,13 @@ def conv_backward(dZ, A_prev, W, stride, pad, *, need_dA_prev=True, dA_prev=None
     _check_nhwc("dZ", dZ, "(m, n_H, n_W, n_C)")
     inputs = {"dZ": dZ, "A_prev": A_prev, "W": W}
     if need_dA_prev:
-        dA_prev = _output("dA_prev", dA_prev, A_prev.shape, dtype, "A_prev.shape", inputs)
+        dA_prev = output_buffer("dA_prev", dA_prev, A_prev.shape, dtype, "A_prev.shape", inputs)
         inputs["dA_prev"] = dA_prev
     elif dA_prev is not None:
         raise ValueError("dA_prev must be None when need_dA_prev is False")
-    dW = _output("dW", dW, W.shape, dtype, "W.shape", inputs)
+    dW = output_buffer("dW", dW, W.shape, dtype, "W.shape", inputs)
     inputs["dW"] = dW
-    db = _output("db", db, (1, 1, 1, N), dtype, "(1, 1, 1, n_C)", inputs)
+    db = output_buffer("db", db, (1, 1, 1, N), dtype, "(1, 1, 1, n_C)", inputs)
     if dtype == np.float64:
         _conv_backward[double](dZ, A_prev, W, stride, pad, dA_prev, dW, db, _variant())
     else:
@@ -804,9 +762,9 @@ def pool_forward(A_prev, f, stride, mode, *, A=None):
     Returns:
         A, ``(m, n_H, n_W, n_C)`` with ``n_H = (n_H_prev - f) // stride + 1``.
     """
-    _common_dtype(A_prev=A_prev)
+    common_dtype(A_prev=A_prev)
     code, f, stride, shape = _pool_geometry(A_prev, f, stride, mode)
-    A = _output("A", A, shape, A_prev.dtype, "(m, n_H, n_W, n_C)", {"A_prev": A_prev})
+    A = output_buffer("A", A, shape, A_prev.dtype, "(m, n_H, n_W, n_C)", {"A_prev": A_prev})
     if A_prev.dtype == np.float64:
         _pool_forward[double](A_prev, f, stride, code, A)
     else:
@@ -837,14 +795,14 @@ def pool_backward(dA, A_prev, f, stride, mode, *, dA_prev=None):
     Returns:
         dA_prev, ``(m, n_H_prev, n_W_prev, n_C)``.
     """
-    _common_dtype(dA=dA, A_prev=A_prev)
+    common_dtype(dA=dA, A_prev=A_prev)
     code, f, stride, shape = _pool_geometry(A_prev, f, stride, mode)
     if dA.ndim != 4:
         raise ValueError(f"dA must be 4-D (m, n_H, n_W, n_C) (NHWC); got {dA.ndim}-D "
                          f"shape {dA.shape}")
     _check_shape("dA", dA, shape, "(m, n_H, n_W, n_C) of pool_forward's output")
     _check_nhwc("dA", dA, "(m, n_H, n_W, n_C)")
-    dA_prev = _output("dA_prev", dA_prev, A_prev.shape, A_prev.dtype, "A_prev.shape",
+    dA_prev = output_buffer("dA_prev", dA_prev, A_prev.shape, A_prev.dtype, "A_prev.shape",
                       {"dA": dA, "A_prev": A_prev})
     if A_prev.dtype == np.float64:
         _pool_backward[double](dA, A_prev, f, stride, code, dA_prev)

@@ -47,7 +47,7 @@ from cnn_core._validation import (
     POOL_HPARAMETERS,
 )
 from cnn_core.conv import conv_backward, conv_forward, pool_backward, pool_forward
-from cnn_core.improving import _categorical_targets
+from cnn_core.improving import _adam_step, _categorical_targets
 
 __all__ = [
     "DEFAULT_FILTERS",
@@ -368,20 +368,6 @@ def predict(X, parameters, hparameters=None, *, backend=None):
 # Training
 # ---------------------------------------------------------------------------------------
 
-def _adam(parameters, grads, v, s, t, learning_rate, beta1, beta2, epsilon):
-    """The course's Adam step, in place on the dicts (keys ``W1`` .. ``b3``)."""
-    correction1 = 1 - beta1 ** t
-    correction2 = 1 - beta2 ** t
-    for key in PARAMETER_KEYS:
-        g = grads["d" + key]
-        v[key] = beta1 * v[key] + (1 - beta1) * g
-        s[key] = beta2 * s[key] + (1 - beta2) * np.square(g)
-        v_corrected = v[key] / correction1
-        s_corrected = s[key] / correction2
-        parameters[key] = parameters[key] - learning_rate * v_corrected / (
-            np.sqrt(s_corrected) + epsilon)
-
-
 def model(X, Y, *, filters=DEFAULT_FILTERS, conv_hparameters=None, pool_hparameters=None,
           n_classes=None, learning_rate=0.005, num_epochs=30, mini_batch_size=64, beta1=0.9,
           beta2=0.999, epsilon=1e-8, print_cost=False, backend=None, return_costs=False,
@@ -464,7 +450,9 @@ def model(X, Y, *, filters=DEFAULT_FILTERS, conv_hparameters=None, pool_hparamet
                 * batch.size
             grads = _backward(AL, Y_batch, caches, backend)
             t += 1
-            _adam(parameters, grads, v, s, t, learning_rate, beta1, beta2, epsilon)
+            gradients = {key: grads["d" + key] for key in PARAMETER_KEYS}
+            parameters, v, s, _, _ = _adam_step(parameters, gradients, v, s, t, learning_rate,
+                                                beta1, beta2, epsilon)
         cost = cost_total / m
         costs.append(cost)
         if print_cost:

@@ -34,6 +34,8 @@ behind these functions (``linear_activation_forward_raw`` and the others), and
 """
 import numpy as np
 
+from cnn_core._kernel_args import check_blas_range, common_dtype, output_buffer
+
 from cnn_core._conv import conv_backward, conv_forward, pool_backward, pool_forward
 from cnn_core.activations import resolve_activation
 
@@ -95,7 +97,6 @@ __all__ = ["ACTIVATION_CODES", "EpochTrainer", "Trainer", "activation_backward",
 #: The activations' codes, the ``code`` of each entry of cnn_core.activations.ACTIVATIONS.
 ACTIVATION_CODES = {"identity": IDENTITY, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH}
 
-_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 # ---------------------------------------------------------------------------------------
@@ -149,23 +150,6 @@ def _activation_code(activation):
     return resolve_activation(activation).code
 
 
-def _common_dtype(**arrays):
-    """The float dtype every array shares; TypeError naming the first that differs."""
-    dtype = None
-    for name, arr in arrays.items():
-        if not isinstance(arr, np.ndarray):
-            raise TypeError(f"{name} must be a NumPy array; got {type(arr).__name__}")
-        if arr.dtype not in _FLOAT_DTYPES:
-            raise TypeError(f"{name} must be float64 or float32; got {arr.dtype}")
-        if dtype is None:
-            dtype = arr.dtype
-        elif arr.dtype != dtype:
-            first = next(iter(arrays))
-            raise TypeError(f"{name} has dtype {arr.dtype} but {first} has {dtype}: "
-                            "the arrays of one call share a dtype")
-    return dtype
-
-
 def _check_matrix(name, arr, shape, meaning, c_only=False):
     """``arr`` is 2-D of ``shape`` and contiguous; returns True when Fortran-ordered."""
     if arr.ndim != 2:
@@ -185,26 +169,7 @@ def _check_sizes(**sizes):
     for name, value in sizes.items():
         if value <= 0:
             raise ValueError(f"{name} must be positive; got {value}")
-        if value > BLAS_INT_MAX:
-            raise ValueError(f"{name} = {value} exceeds the BLAS integer range "
-                             f"(at most {BLAS_INT_MAX})")
-
-
-def _output(name, arr, shape, dtype, meaning, inputs):
-    """The output buffer: a new array when None, else ``arr`` once checked."""
-    if arr is None:
-        return np.empty(shape, dtype=dtype)
-    if not isinstance(arr, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array or None; got {type(arr).__name__}")
-    if arr.dtype != dtype:
-        raise TypeError(f"{name} must have the inputs' dtype {dtype}; got {arr.dtype}")
-    _check_matrix(name, arr, shape, meaning, c_only=True)
-    if not arr.flags.writeable:
-        raise ValueError(f"{name} must be writeable")
-    for other_name, other in inputs.items():
-        if other is not None and np.may_share_memory(arr, other):
-            raise ValueError(f"{name} must not overlap {other_name}")
-    return arr
+    check_blas_range(BLAS_INT_MAX, **sizes)
 
 
 # ---------------------------------------------------------------------------------------
@@ -224,7 +189,7 @@ def linear_activation_forward(A_prev, W, b, activation, *, Z=None, A=None):
     Returns:
         ``(Z, A)``.
     """
-    dtype = _common_dtype(A_prev=A_prev, W=W, b=b)
+    dtype = common_dtype(A_prev=A_prev, W=W, b=b)
     code = _activation_code(activation)
     if W.ndim != 2 or A_prev.ndim != 2:
         bad, arr = ("W", W) if W.ndim != 2 else ("A_prev", A_prev)
@@ -239,11 +204,11 @@ def linear_activation_forward(A_prev, W, b, activation, *, Z=None, A=None):
     # a whole number of elements (a field of a structured array) cannot be indexed.
     b = np.ascontiguousarray(b)
     inputs = {"A_prev": A_prev, "W": W, "b": b}
-    Z = _output("Z", Z, (n, m), dtype, "(n, m)", inputs)
+    Z = output_buffer("Z", Z, (n, m), dtype, "(n, m)", inputs)
     if A is None and code == IDENTITY:
         A = Z
     else:
-        A = _output("A", A, (n, m), dtype, "(n, m)", dict(inputs, Z=Z))
+        A = output_buffer("A", A, (n, m), dtype, "(n, m)", dict(inputs, Z=Z))
     if dtype == np.float64:
         _forward[double](A_prev, a_fortran, W, w_fortran, b, Z, A, code)
     else:
@@ -267,7 +232,7 @@ def activation_backward(dA, Z, activation, *, dZ=None):
     ``dA`` and ``Z`` are ``(n, m)`` and C-contiguous; ``dZ`` an optional ``(n, m)``
     output (it may not be ``Z``). Returns dZ.
     """
-    dtype = _common_dtype(dA=dA, Z=Z)
+    dtype = common_dtype(dA=dA, Z=Z)
     code = _activation_code(activation)
     if Z.ndim != 2:
         raise ValueError(f"Z must be 2-D (n, m); got shape {Z.shape}")
@@ -275,7 +240,7 @@ def activation_backward(dA, Z, activation, *, dZ=None):
     _check_sizes(n=n, m=m)
     _check_matrix("Z", Z, (n, m), "(n, m)", c_only=True)
     _check_matrix("dA", dA, (n, m), "Z.shape", c_only=True)
-    dZ = _output("dZ", dZ, (n, m), dtype, "Z.shape", {"dA": dA, "Z": Z})
+    dZ = output_buffer("dZ", dZ, (n, m), dtype, "Z.shape", {"dA": dA, "Z": Z})
     if dtype == np.float64:
         _backward_activation[double](dA, Z, dZ, code)
     else:
@@ -304,7 +269,7 @@ def linear_backward(dZ, A_prev, W, *, need_dA_prev=True, dA_prev=None, dW=None, 
     Returns:
         ``(dA_prev, dW, db)``, with dA_prev None unless ``need_dA_prev``.
     """
-    dtype = _common_dtype(dZ=dZ, A_prev=A_prev, W=W)
+    dtype = common_dtype(dZ=dZ, A_prev=A_prev, W=W)
     if W.ndim != 2 or dZ.ndim != 2:
         bad, arr = ("W", W) if W.ndim != 2 else ("dZ", dZ)
         raise ValueError(f"{bad} must be 2-D; got shape {arr.shape}")
@@ -314,10 +279,10 @@ def linear_backward(dZ, A_prev, W, *, need_dA_prev=True, dA_prev=None, dW=None, 
     a_fortran = _check_matrix("A_prev", A_prev, (n_prev, m), "(n_prev, m)")
     w_fortran = _check_matrix("W", W, (n, n_prev), "(n, n_prev)")
     inputs = {"dZ": dZ, "A_prev": A_prev, "W": W}
-    dW = _output("dW", dW, (n, n_prev), dtype, "W.shape", inputs)
-    db = _output("db", db, (n, 1), dtype, "(n, 1)", dict(inputs, dW=dW))
+    dW = output_buffer("dW", dW, (n, n_prev), dtype, "W.shape", inputs)
+    db = output_buffer("db", db, (n, 1), dtype, "(n, 1)", dict(inputs, dW=dW))
     if need_dA_prev:
-        dA_prev = _output("dA_prev", dA_prev, (n_prev, m), dtype, "A_prev.shape",
+        dA_prev = output_buffer("dA_prev", dA_prev, (n_prev, m), dtype, "A_prev.shape",
                           dict(inputs, dW=dW, db=db))
     elif dA_prev is not None:
         raise ValueError("dA_prev must be None when need_dA_prev is False")
@@ -339,7 +304,7 @@ cdef _backward_linear(const floating[:, ::1] dZ, const floating[:, :] A_prev, bi
 
 
 def _check_pair(first, second, first_name, second_name):
-    dtype = _common_dtype(**{first_name: first, second_name: second})
+    dtype = common_dtype(**{first_name: first, second_name: second})
     if first.ndim != 2:
         raise ValueError(f"{first_name} must be 2-D (n, m); got shape {first.shape}")
     n, m = first.shape
