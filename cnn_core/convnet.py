@@ -24,8 +24,13 @@ is already the mean over the examples. (:func:`cnn_core.conv.conv_backward` sums
 the examples, as the course's does; handed ``dZ`` divided by ``m``, the mean cost's
 gradient, its sums are the mean cost's ``dW`` and ``db``.)
 
-Max pooling's backward is the course's mask rule (see :func:`cnn_core.conv.pool_backward`):
-tied maxima each receive the whole gradient.
+Max pooling's backward here hands each window's gradient to its first maximum (in
+row-major order within the window), as JAX and PyTorch do, not to every tied maximum as
+the course's mask does (:func:`cnn_core.conv.pool_backward`): in this network ties are
+common (a blank background gives a window of equal activations, ``relu(b1)``), and the
+course's rule then counts the gradient once per tied entry, a ``db1`` several times too
+large. The first-maximum rule is the exact gradient wherever the tied entries move
+together.
 """
 from __future__ import annotations
 
@@ -46,7 +51,9 @@ from cnn_core._validation import (
     CONV_HPARAMETERS,
     POOL_HPARAMETERS,
 )
-from cnn_core.conv import conv_backward, conv_forward, pool_backward, pool_forward
+from numpy.lib.stride_tricks import sliding_window_view
+
+from cnn_core.conv import conv_backward, conv_forward, pool_forward
 from cnn_core.improving import _adam_step, _categorical_targets
 
 __all__ = [
@@ -300,16 +307,37 @@ def compute_cost(Z3, Y):
     return _ops.softmax_cross_entropy_with_logits(Z3, _targets(Y, K, m))
 
 
+def _max_pool_backward_first(dA, cache):
+    """Max pooling's backward with each window's gradient going to its first maximum.
+
+    ``dA`` ``(m, n_H, n_W, n_C)`` and the pool's cache ``(A_prev, {"f", "stride"})`` with
+    ``A_prev`` ``(m, n_H_prev, n_W_prev, n_C)``; returns ``dA_prev`` of ``A_prev``'s
+    shape: for every window, ``dA`` added at the row-major first entry equal to the
+    window's maximum (overlapping windows add up)."""
+    A_prev, hparameters = cache
+    f, stride = hparameters["f"], hparameters["stride"]
+    m, n_H, n_W, n_C = dA.shape
+    windows = sliding_window_view(A_prev, (f, f), axis=(1, 2))[:, ::stride, ::stride]
+    windows = windows[:, :n_H, :n_W].reshape(m, n_H, n_W, n_C, f * f)
+    first = np.argmax(windows, axis=-1)              # the first maximum of each window
+    dA_prev = np.zeros_like(A_prev, dtype=np.result_type(dA, A_prev))
+    for k in range(f * f):                           # f^2 strided adds, one per offset
+        dh, dw = divmod(k, f)
+        dA_prev[:, dh:dh + stride * n_H:stride, dw:dw + stride * n_W:stride] += \
+            np.where(first == k, dA, 0)
+    return dA_prev
+
+
 def _backward(AL, Y, caches, backend):
     m = AL.shape[1]
     F, W3, _ = caches["dense"]
     dZ3 = (AL - Y) / m                          # the mean cost's gradient w.r.t. Z3
     grads = {"dW3": dZ3 @ F.T, "db3": dZ3.sum(axis=1, keepdims=True)}
-    dP2 = (W3.T @ dZ3).T.reshape(caches["P2_shape"])
-    dA2 = pool_backward(dP2, caches["pool2"], "max", backend=backend)
+    dP2 = (dZ3.T @ W3).reshape(caches["P2_shape"])   # (m, n_flat): already contiguous
+    dA2 = _max_pool_backward_first(dP2, caches["pool2"])
     dZ2 = dA2 * (caches["Z2"] > 0)
     dP1, grads["dW2"], grads["db2"] = conv_backward(dZ2, caches["conv2"], backend=backend)
-    dA1 = pool_backward(dP1, caches["pool1"], "max", backend=backend)
+    dA1 = _max_pool_backward_first(dP1, caches["pool1"])
     dZ1 = dA1 * (caches["Z1"] > 0)
     grads["dA0"], grads["dW1"], grads["db1"] = conv_backward(dZ1, caches["conv1"],
                                                             backend=backend)
@@ -320,7 +348,8 @@ def backward_propagation(AL, Y, caches, *, backend=None):
     """The gradient of the mean cross-entropy (:func:`compute_cost`) w.r.t. every parameter.
 
     ``dZ3 = (AL - Y) / m``; ``dW3 = dZ3 F^T``, ``db3`` its row sums; back through the
-    flatten, each max pool (:func:`cnn_core.conv.pool_backward`), each ReLU
+    flatten, each max pool (the gradient to each window's first maximum; see the module
+    docstring), each ReLU
     (``dZ = dA * (Z > 0)``) and each convolution (:func:`cnn_core.conv.conv_backward`,
     which sums over the examples: the ``1 / m`` is already in ``dZ``, so its sums are the
     mean cost's gradients).

@@ -7,6 +7,7 @@ import pytest
 
 from cnn_core import convnet
 from conftest import BACKENDS
+from helpers import central_difference
 
 #: The digits settings: at least 98 % test accuracy on load_digits()'s fixed split (the
 #: issue's target); 99.3 % with seed 1, at least 98.7 % with seeds 1..5, in a few seconds
@@ -244,3 +245,30 @@ def test_bad_parameters(small):
         convnet.forward_propagation(X, {**parameters, "b3": parameters["b3"][:2]})
     with pytest.raises(ValueError, match="channel counts do not match"):
         convnet.forward_propagation(X, {**parameters, "W2": parameters["W2"][:, :, :1]})
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tied_maxima_on_a_blank_background_give_the_true_gradient(backend):
+    """Digits are half zeros: with positive biases a blank window holds equal maxima,
+    relu(b1), which move together with b1. The gradient must count such a window once
+    (the first maximum), not once per tied entry: db1 and db2 against central
+    differences of the cost."""
+    datasets = pytest.importorskip("cnn_core.datasets")
+    pytest.importorskip("sklearn", reason="the digits come from scikit-learn (data extra)")
+    X_train, Y_train, _, _ = datasets.load_digits()
+    X = X_train.T.reshape(-1, 8, 8, 1)[:16]
+    labels = Y_train[:, :16]
+    parameters = convnet.initialize_parameters((8, 8, 1), ((3, 4), (3, 4)), 10, seed=0)
+    parameters["b1"][:] = 0.1
+    parameters["b2"][:] = 0.1
+    AL, caches = convnet.forward_propagation(X, parameters, backend=backend)
+    grads = convnet.backward_propagation(AL, labels, caches, backend=backend)
+
+    def cost():
+        _, caches = convnet.forward_propagation(X, parameters, backend=backend)
+        return convnet.compute_cost(caches["Z3"], labels)
+
+    for key in ("b1", "b2"):
+        expected = central_difference(cost, parameters[key])
+        np.testing.assert_allclose(grads["d" + key], expected, rtol=1e-6, atol=1e-8,
+                                   err_msg=key)
